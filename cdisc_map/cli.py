@@ -1,0 +1,93 @@
+"""The command line: a thin shell over the functional core."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from cdisc_map import __version__
+from cdisc_map.errors import CdiscMapError, Problem, ProblemsError
+
+BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
+
+
+def _say(message: str, quiet: bool = False) -> None:
+    if not quiet:
+        click.echo(message, err=True)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    for title, group in (("Warnings", warnings), ("Errors", errors)):
+        if group:
+            click.echo(f"\n{title} ({len(group)}):", err=True)
+            for problem in group:
+                click.echo(f"  - {problem}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cdisc-map")
+def main() -> None:
+    """Turn raw clinical-trial case data into a CDISC submission package."""
+
+
+@main.command()
+@click.argument("study_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--raw", "raw_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the raw export (default: the one study.yaml names).")
+@click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path),
+              help="Output tree (eCTD layout).")
+@click.option("--quiet", is_flag=True, help="Only the summary and problems.")
+def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool) -> None:
+    """Convert a study's raw export into its SDTM package.
+
+    STUDY_DIR defaults to the bundled NCT06111625 study with its fixture export.
+    """
+    from cdisc_map.pipeline import run_study
+
+    study_dir = study_dir or BUNDLED_STUDY
+    started = time.perf_counter()
+    try:
+        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir,
+                            progress=lambda message: _say(message, quiet))
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        count = sum(p.severity == "error" for p in exc.problems)
+        click.echo(f"\nFailed: {count} error(s); nothing was written and any earlier output was left as it was.",
+                   err=True)
+        sys.exit(1)
+    except CdiscMapError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    _print_problems(summary.problems)
+    click.echo(f"\n{'dataset':<10}{'records':>9}{'variables':>11}  file")
+    for item in summary.written:
+        click.echo(f"{item.name:<10}{item.records:>9}{item.variables:>11}  {item.path}")
+    elapsed = time.perf_counter() - started
+    warnings = len(summary.problems)
+    click.echo(f"\nWrote {len(summary.written)} datasets in {elapsed:.1f} s"
+               + (f" with {warnings} warning(s)" if warnings else "") + ".")
+
+
+@main.command("check-spec")
+@click.argument("study_dir", type=click.Path(path_type=Path, file_okay=False))
+def check_spec(study_dir: Path) -> None:
+    """Check a study's mapping specs: each problem with file, line and what to write instead."""
+    from cdisc_map.specs import check_study
+
+    study, problems = check_study(study_dir)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"\n{len(problems)} problem(s) in the specs of {study_dir}.")
+        sys.exit(1)
+    count = len(study.sdtm) if study else 0
+    click.echo(f"OK: study.yaml and {count} dataset spec(s) are valid.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,478 @@
+"""Read one raw EDC form (CSV, XLSX, SAS7BDAT or XPT) into an all-text frame.
+
+Mapping specs decide what a raw value means, so the reader must not guess: every
+cell comes back as the text the data manager sees in the export ("001" stays "001",
+"NA" stays "NA", "2.50" stays "2.50"), missing cells as "", and every problem with
+the file is reported as a `ProblemsError` naming the file (and row where known)
+instead of a traceback.
+
+Where the source stores typed values, they are rendered as text once, here:
+
+- XLSX number cells: integral values without a ".0" ("8"), others with Excel's
+  15 significant digits ("2.5", "0.1"); TRUE/FALSE for booleans; Excel date cells as
+  ISO 8601 text, "2024-03-05" when the cell's number format shows no time and its
+  time is midnight, else "2024-03-05T14:30:00"; time-only cells as "14:30:00".
+  Formulas give their cached value (none cached -> "").
+- SAS7BDAT/XPT numerics: integral values without ".0" ("12"), others as Python's
+  shortest repr ("12.5"), missing (also .A-.Z) as "". Numerics carrying a SAS date,
+  datetime or time format are rendered like Excel date cells (ISO 8601 text).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import re
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyreadstat
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from cdisc_map.errors import Problem, ProblemsError
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".sas7bdat", ".xpt")
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_SIGNIFICANT_DIGITS_EXCEL = 15
+_LARGEST_PLAIN_INTEGER = 1e15
+
+
+@dataclass(frozen=True, eq=False)
+class RawForm:
+    """One raw form as read: its name, where it came from, and its all-text frame.
+
+    `first_row` is the file row (as the user sees it) of frame index 0: 2 for CSV and
+    XLSX (row 1 is the header), 1 for SAS files (observation numbers).
+    """
+
+    name: str
+    path: Path
+    frame: pd.DataFrame
+    first_row: int
+
+    def row_number(self, index: int) -> int:
+        """The row number the user sees in the file for frame index `index`."""
+        return self.first_row + int(index)
+
+
+def read_form(
+    path: Path,
+    *,
+    name: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str = "utf-8",
+) -> RawForm:
+    """Read a raw export file; the format follows from the file suffix.
+
+    `sheet` (XLSX only) is a sheet name or a 0-based position; default the first sheet.
+    `encoding` applies to CSV and XPT (which records none); a SAS7BDAT file declares
+    its own and `encoding` overrides it only when it is not UTF-8.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise _error(path, "file not found", hint="Check the path and the file name")
+    if not path.is_file():
+        raise _error(path, "is not a file", hint="Name one export file, not a folder")
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise _error(
+            path,
+            f"unsupported file type {path.suffix!r}",
+            hint=f"Export the form as one of {', '.join(SUPPORTED_SUFFIXES)}",
+        )
+    if sheet is not None and suffix not in _EXCEL_SUFFIXES:
+        raise _error(path, "a sheet was given, but only XLSX workbooks have sheets")
+
+    if suffix == ".csv":
+        frame, first_row = _read_csv(path, encoding), 2
+    elif suffix in _EXCEL_SUFFIXES:
+        frame, first_row = _read_xlsx(path, sheet), 2
+    elif suffix == ".sas7bdat":
+        override = None if _is_utf8(path, encoding) else encoding
+        frame, first_row = _read_sas(path, pyreadstat.read_sas7bdat, override), 1
+    else:
+        frame, first_row = _read_sas(path, pyreadstat.read_xport, encoding), 1
+
+    _check_unique_columns(path, list(frame.columns))
+    return RawForm(name=name or path.stem, path=path, frame=frame, first_row=first_row)
+
+
+# --- CSV -----------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
+    """Parse with the csv module: exact field counts per record, no type guessing.
+
+    The dialect is what EDCs write: comma separated, double-quote quoting with
+    doubled quotes inside, CRLF or LF line ends, newlines allowed inside quotes.
+    """
+    text = _decode(path, encoding)
+    records: list[list[str]] = []
+    lines: list[int] = []  # physical line on which each record ends
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for record in reader:
+            records.append(record)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise _error(
+            path,
+            f"cannot parse CSV: {exc}",
+            row=len(records) + 1,
+            hint="Check quoting near this row (a quote opened and never closed?)",
+        ) from exc
+
+    while records and not records[-1]:  # blank lines at the end of the file
+        records.pop()
+        lines.pop()
+    if not records:
+        raise _error(
+            path, "the file is empty: no header row", hint="Export with a header row"
+        )
+
+    header, body = records[0], records[1:]
+    width = len(header)
+    problems = []
+    for number, record in enumerate(body, start=2):
+        if width == 1 and not record:  # one column: a blank line is an empty value
+            record.append("")
+        if len(record) != width:
+            line = lines[number - 1]
+            where = f" (line {line})" if line != number else ""
+            problems.append(
+                Problem(
+                    f"row{where} has {len(record)} field(s) but the header has {width}",
+                    file=str(path),
+                    row=number,
+                    hint="Fix the delimiters or quoting of this row and export again",
+                )
+            )
+    if problems:
+        raise ProblemsError(problems)
+    return _text_frame(path, header, body, _csv_column_name)
+
+
+def _csv_column_name(position: int) -> str:
+    return f"column {position + 1}"
+
+
+def _decode(path: Path, encoding: str) -> str:
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError as exc:
+        raise _error(path, f"unknown text encoding {encoding!r}") from exc
+    data = _read_bytes(path)
+    try:
+        return data.decode("utf-8-sig" if codec == "utf-8" else codec)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = " ".join(f"0x{byte:02X}" for byte in data[exc.start : exc.end])
+        raise _error(
+            path,
+            f"not valid {encoding} text: byte(s) {bad} at line {line}, byte offset {exc.start}",
+            hint=(
+                "Export the file as UTF-8, or give its real encoding "
+                "(for example 'cp1252' or 'gb18030')"
+            ),
+        ) from exc
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _error(path, f"cannot read the file: {exc.strerror or exc}") from exc
+
+
+def _is_utf8(path: Path, encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError as exc:
+        raise _error(path, f"unknown text encoding {encoding!r}") from exc
+
+
+# --- XLSX ----------------------------------------------------------------------------
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # openpyxl: styles it ignores
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        ValueError,
+        OSError,
+    ) as exc:
+        raise _error(
+            path,
+            f"cannot open as an XLSX workbook ({type(exc).__name__}: {exc})",
+            hint="Open it in Excel and save it again as .xlsx, or export the form as CSV",
+        ) from exc
+    try:
+        worksheet = _pick_sheet(path, workbook, sheet)
+        rows = [
+            [_excel_cell_text(cell) for cell in row]
+            for row in worksheet.iter_rows(min_row=1)
+        ]
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise _error(
+            path, f"cannot read the workbook ({type(exc).__name__}: {exc})"
+        ) from exc
+    finally:
+        workbook.close()
+
+    while rows and not any(rows[-1]):  # formatted but empty rows at the end
+        rows.pop()
+    if not rows:
+        raise _error(
+            path,
+            "the sheet is empty: no header row",
+            hint="Put the column names in row 1",
+        )
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    return _text_frame(path, rows[0], rows[1:], _excel_column_name)
+
+
+def _excel_column_name(position: int) -> str:
+    return f"column {get_column_letter(position + 1)}"
+
+
+def _pick_sheet(path: Path, workbook, sheet: str | int | None):
+    names = workbook.sheetnames
+    if sheet is None:
+        sheet = 0
+    if isinstance(sheet, int):
+        if 0 <= sheet < len(names):
+            return workbook[names[sheet]]
+        raise _error(
+            path,
+            f"the workbook has no sheet number {sheet} (it has {len(names)}, counted from 0)",
+            hint=f"Its sheets are: {', '.join(names)}",
+        )
+    if sheet in names:
+        return workbook[sheet]
+    raise _error(
+        path,
+        f"the workbook has no sheet named {sheet!r}",
+        hint=f"Its sheets are: {', '.join(repr(n) for n in names)}",
+    )
+
+
+def _excel_cell_text(cell) -> str:
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _excel_number_text(value)
+    if isinstance(value, datetime):
+        return _datetime_text(
+            value, _format_shows_time(getattr(cell, "number_format", None))
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return _time_text(value)
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+def _excel_number_text(value: float) -> str:
+    if (
+        math.isfinite(value)
+        and value.is_integer()
+        and abs(value) < _LARGEST_PLAIN_INTEGER
+    ):
+        return str(int(value))
+    return f"{value:.{_SIGNIFICANT_DIGITS_EXCEL}g}"
+
+
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+
+
+def _format_shows_time(number_format: str | None) -> bool:
+    """Does an Excel number format display hours or seconds (not just a date)?"""
+    if not number_format:
+        return False
+    codes = _FORMAT_LITERALS.sub("", number_format).lower()
+    return "h" in codes or "s" in codes
+
+
+def _round_to_second(value: datetime) -> datetime:
+    if value.microsecond >= 500_000:
+        value += timedelta(seconds=1)
+    return value.replace(microsecond=0)
+
+
+def _datetime_text(value: datetime, shows_time: bool) -> str:
+    value = _round_to_second(value)
+    if not shows_time and value.time() == time(0, 0):
+        return value.date().isoformat()
+    return value.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _time_text(value: time) -> str:
+    rounded = _round_to_second(datetime.combine(date(2000, 1, 1), value))
+    return rounded.strftime("%H:%M:%S")
+
+
+# --- SAS7BDAT / XPT ------------------------------------------------------------------
+
+
+def _read_sas(path: Path, read: Callable, encoding: str | None) -> pd.DataFrame:
+    kind = "SAS7BDAT" if read is pyreadstat.read_sas7bdat else "SAS transport (XPT)"
+    options = {"dates_as_pandas_datetime": False}
+    if encoding is not None:
+        options["encoding"] = encoding
+    try:
+        data, _meta = read(str(path), **options)
+    except (
+        pyreadstat.ReadstatError,
+        pyreadstat.PyreadstatError,
+        OSError,
+        UnicodeError,
+    ) as exc:
+        hint = f"Check that this is a {kind} file"
+        if "encoding" in str(exc).lower() or isinstance(exc, UnicodeError):
+            hint = "Give the file's text encoding (for example 'latin1' or 'cp1252')"
+        raise _error(path, f"cannot read as {kind}: {exc}", hint=hint) from exc
+    columns = {column: _sas_column_text(data[column]) for column in data.columns}
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(data)), dtype=object)
+    frame.columns = list(data.columns)
+    return frame
+
+
+def _sas_column_text(series: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype
+    ):
+        return _numbers_text(series.to_numpy(dtype=float, na_value=np.nan))
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        text = series.dt.strftime("%Y-%m-%dT%H:%M:%S")
+        return text.astype(object).where(series.notna(), "").to_numpy(dtype=object)
+    return np.array([_value_text(value) for value in series.tolist()], dtype=object)
+
+
+def _numbers_text(values: np.ndarray) -> np.ndarray:
+    """Numbers to text, vectorised: "12" for integral values, repr otherwise, "" for NaN."""
+    out = np.full(values.shape, "", dtype=object)
+    finite = np.isfinite(values)
+    integral = (
+        finite
+        & (np.floor(values) == values)
+        & (np.abs(values) < _LARGEST_PLAIN_INTEGER)
+    )
+    if integral.any():
+        out[integral] = values[integral].astype(np.int64).astype(str).tolist()
+    other = finite & ~integral
+    if other.any():
+        out[other] = [repr(number) for number in values[other].tolist()]
+    return out
+
+
+def _value_text(value: object) -> str:
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return _numbers_text(np.array([value]))[0]
+    if isinstance(value, datetime):
+        return _datetime_text(value, shows_time=True)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return _time_text(value)
+    if pd.isna(value):
+        return ""
+    return str(value)
+
+
+# --- shared --------------------------------------------------------------------------
+
+
+def _text_frame(
+    path: Path,
+    header: list[str],
+    body: list[list[str]],
+    column_name: Callable[[int], str],
+) -> pd.DataFrame:
+    """Build the frame; drop columns with neither a name nor any value (trailing
+    delimiters, formatted-but-empty Excel columns) and refuse values without a name."""
+    keep = []
+    problems = []
+    for position, name in enumerate(header):
+        if name != "":
+            keep.append(position)
+            continue
+        filled = [
+            number for number, row in enumerate(body, start=2) if row[position] != ""
+        ]
+        if filled:
+            problems.append(
+                Problem(
+                    f"{column_name(position)} has values but no column name in the header",
+                    file=str(path),
+                    row=filled[0],
+                    hint="Give the column a name in the header row",
+                )
+            )
+    if problems:
+        raise ProblemsError(problems)
+    if len(keep) != len(header):
+        header = [header[p] for p in keep]
+        body = [[row[p] for p in keep] for row in body]
+    if not header:
+        raise _error(
+            path,
+            "the header row names no columns",
+            row=1,
+            hint="Put the column names in row 1",
+        )
+    frame = pd.DataFrame(body, columns=range(len(header)), dtype=object)
+    frame.columns = header
+    return frame
+
+
+def _check_unique_columns(path: Path, columns: Iterable[str]) -> None:
+    repeated = [name for name, count in Counter(columns).items() if count > 1]
+    if repeated:
+        raise ProblemsError(
+            [
+                Problem(
+                    "column name appears more than once in the header",
+                    file=str(path),
+                    row=1,
+                    column=name,
+                    hint="Rename the columns so that each name is unique",
+                )
+                for name in repeated
+            ]
+        )
+
+
+def _error(
+    path: Path, message: str, *, row: int | None = None, hint: str | None = None
+) -> ProblemsError:
+    return ProblemsError([Problem(message, file=str(path), row=row, hint=hint)])

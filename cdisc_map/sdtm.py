@@ -1,0 +1,268 @@
+"""Build the SDTM datasets of a study from its specs and a raw export.
+
+The order is the one the data dictates: every dataset's records are mapped first,
+in dependency order (DM after EX, because RFSTDTC is EX's first dose); then the
+`late` derivations that need DM or the whole dataset (study days, --SEQ) run on
+sorted records; then each dataset is conformed to its SDTMIG metadata; then the
+supplemental qualifiers are split off. Nothing here touches the disk but the reads.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc_map import conform, supp
+from cdisc_map.derivations import DERIVATIONS
+from cdisc_map.engine import (
+    FORM,
+    ORDER,
+    ROW,
+    Environment,
+    MissingColumn,
+    MissingVariable,
+    Rows,
+    evaluate,
+    join_forms,
+    references,
+)
+from cdisc_map.errors import Problem, ProblemsError
+from cdisc_map.readers import RawForm, read_form
+from cdisc_map.specs import DatasetSpec, StudySpec, mapping_kind
+from cdisc_map.standards.terminology import load_ct
+
+SUPP_PREFIX = "__supp__"
+
+
+@dataclass
+class Dataset:
+    """One finished dataset: its records and what define.xml and the writer need to know."""
+
+    name: str
+    label: str
+    frame: pd.DataFrame
+    variables: list[conform.Variable]
+    keys: list[str]
+    spec: DatasetSpec | None = None
+    comment: str | None = None
+
+
+@dataclass
+class BuildResult:
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def read_raw_forms(study: StudySpec, raw_dir: Path) -> tuple[dict[str, RawForm], list[Problem]]:
+    """Read every form the study names; all unreadable files are reported together."""
+    forms: dict[str, RawForm] = {}
+    problems: list[Problem] = []
+    for name, form in study.forms.items():
+        try:
+            forms[name] = read_form(raw_dir / form.file, name=name, sheet=form.sheet, encoding=form.encoding)
+        except ProblemsError as exc:
+            problems += exc.problems
+    return forms, problems
+
+
+def subject_sites(study: StudySpec, forms: dict[str, RawForm]) -> tuple[pd.Series, list[Problem]]:
+    """Subject id -> site id from the subjects form; a subject listed twice is an error."""
+    form_spec = study.forms[study.subjects_form]
+    raw = forms[study.subjects_form]
+    problems = []
+    for column in (form_spec.subject, study.site_column):
+        if column not in raw.frame.columns:
+            return pd.Series(dtype=object), [_missing_column_problem(raw, column, "the subjects form")]
+    subject = raw.frame[form_spec.subject].astype(str).str.strip()
+    site = raw.frame[study.site_column].astype(str).str.strip()
+    for label, values, column in (("subject id", subject, form_spec.subject), ("site id", site, study.site_column)):
+        for index in values.index[values == ""]:
+            problems.append(Problem(f"empty {label} in the subjects form", file=str(raw.path),
+                                    row=raw.row_number(index), column=column,
+                                    hint="every row of the subjects form needs a subject and a site id"))
+    duplicated = subject.duplicated(keep=False) & (subject != "")
+    for value, group in subject[duplicated].groupby(subject[duplicated]):
+        rows = ", ".join(str(raw.row_number(i)) for i in group.index)
+        problems.append(Problem(f"duplicate subject: the subjects form has it in rows {rows}",
+                                file=str(raw.path), row=raw.row_number(group.index[0]),
+                                column=form_spec.subject, value=value,
+                                hint="each subject must appear once in the subjects form; "
+                                "remove or correct the duplicate"))
+    keep = ~subject.duplicated(keep="first") & (subject != "")
+    return pd.Series(site[keep].values, index=subject[keep].values), problems
+
+
+def _missing_column_problem(raw: RawForm, column: str, why: str) -> Problem:
+    close = difflib.get_close_matches(column, list(raw.frame.columns), n=1)
+    hint = f"did the export rename it to {close[0]!r}?" if close else "columns present: " + ", ".join(
+        map(str, raw.frame.columns))
+    return Problem(f"required raw column {column!r} is missing ({why})", file=str(raw.path), row=1,
+                   column=column, hint=hint)
+
+
+def dataset_order(study: StudySpec) -> list[DatasetSpec]:
+    """Datasets in dependency order: a dataset comes after those its derivations read."""
+    graph: dict[str, set[str]] = {}
+    for spec in study.sdtm:
+        needs = set()
+        for _, mapping in _all_mappings(spec):
+            for inner in _nested(mapping):
+                if mapping_kind(inner) == "derive" and not DERIVATIONS[inner["derive"]].late and "dataset" in inner:
+                    needs.add(inner["dataset"])
+        graph[spec.name] = needs - {spec.name}
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise ProblemsError([Problem(f"datasets depend on each other in a cycle: {' -> '.join(exc.args[1])}",
+                                     file=str(study.path))]) from exc
+    by_name = {spec.name: spec for spec in study.sdtm}
+    return [by_name[name] for name in order if name in by_name]
+
+
+def _all_mappings(spec: DatasetSpec):
+    for block in ("variables", "supp"):
+        for var, mapping in spec.data.get(block, {}).items():
+            yield var, mapping
+    for source in spec.data["sources"]:
+        for block in ("variables", "supp"):
+            for var, mapping in source.get(block, {}).items():
+                yield var, mapping
+
+
+def _nested(mapping: dict):
+    yield mapping
+    for branch in mapping.get("when", []):
+        yield from _nested(branch["then"])
+    if "else" in mapping:
+        yield from _nested(mapping["else"])
+
+
+def _is_late(mapping: dict) -> bool:
+    return any(mapping_kind(m) == "derive" and DERIVATIONS[m["derive"]].late for m in _nested(mapping))
+
+
+def _map_source(spec: DatasetSpec, index: int, env: Environment) -> pd.DataFrame:
+    """The early variables of one source's records (late ones are added after sorting)."""
+    source = spec.data["sources"][index]
+    raw, columns = join_forms(source, env, spec.name, spec.path)
+    rows = Rows(raw, pd.DataFrame(index=raw.index), source["form"], columns, spec.name, spec)
+    mappings = {**spec.data.get("variables", {}), **source.get("variables", {})}
+    supp_mappings = {**spec.data.get("supp", {}), **source.get("supp", {})}
+    wanted = {var: m for var, m in mappings.items() if not _is_late(m)}
+    wanted.update({SUPP_PREFIX + qnam: m for qnam, m in supp_mappings.items()})
+    pending = dict(wanted)
+    while pending:
+        progressed = False
+        for var, mapping in list(pending.items()):
+            if references(mapping) & set(pending):
+                continue
+            progressed = True
+            del pending[var]
+            try:
+                rows.built[var] = evaluate(mapping, rows, env, var.removeprefix(SUPP_PREFIX))
+            except MissingColumn as exc:
+                env.problems.append(_missing_column_problem(env.raw[exc.form], exc.column,
+                                                            f"{spec.name}.{var.removeprefix(SUPP_PREFIX)} reads it"))
+                rows.built[var] = ""
+            except MissingVariable as exc:
+                env.problems.append(Problem(
+                    f"{var} reads {exc.variable}, which is not mapped before it",
+                    file=str(spec.path), row=spec.line("variables", var), dataset=spec.name,
+                    hint=f"map {exc.variable} in this dataset, or read the raw column with `col:`"))
+                rows.built[var] = ""
+        if not progressed:
+            names = ", ".join(sorted(pending))
+            raise ProblemsError([Problem(f"variables depend on each other in a cycle: {names}",
+                                         file=str(spec.path), dataset=spec.name)])
+    built = rows.built
+    built[ROW] = raw[ROW + source["form"]].to_numpy()
+    built[FORM] = source["form"]
+    if "collapse" in source:
+        built = collapse_intervals(built, **source["collapse"])
+    return built
+
+
+def collapse_intervals(frame: pd.DataFrame, by: list[str], start: str, end: str) -> pd.DataFrame:
+    """Merge contiguous records that agree on `by` into one interval (first start, last end).
+
+    Two records are contiguous when one ends exactly when the next starts; a gap, or
+    any change in a `by` variable (a new dose), starts a new interval.
+    """
+    if frame.empty:
+        return frame
+    ordered = frame.sort_values(["USUBJID", start, ROW], kind="stable") if "USUBJID" in frame else frame
+    keys = ["USUBJID", *by] if "USUBJID" in frame and "USUBJID" not in by else list(by)
+    same_keys = (ordered[keys] == ordered[keys].shift()).all(axis=1)
+    contiguous = ordered[start] == ordered[end].shift()
+    interval = (~(same_keys & contiguous)).cumsum()
+    last_end = ordered.groupby(interval, sort=False)[end].last()
+    merged = ordered.groupby(interval, sort=False).first()
+    merged[end] = last_end
+    return merged.reset_index(drop=True)
+
+
+def build_sdtm(study: StudySpec, raw_dir: Path) -> BuildResult:
+    """Every SDTM dataset of the study; problems collected, never raised one at a time."""
+    result = BuildResult()
+    forms, problems = read_raw_forms(study, raw_dir)
+    result.problems += problems
+    if problems:
+        return result
+    sites, problems = subject_sites(study, forms)
+    result.problems += problems
+    env = Environment(study.study_id, study.forms, forms, sites, load_ct(study.ct_version))
+    env.problems = result.problems
+
+    ordered = dataset_order(study)
+    for spec in ordered:
+        parts = [_map_source(spec, i, env) for i in range(len(spec.data["sources"]))]
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        frame[ORDER] = range(len(frame))
+        env.datasets[spec.name] = frame
+        if "DM" == spec.name:
+            _check_one_record_per_subject(frame, spec, env)
+
+    for spec in sorted(ordered, key=lambda s: s.name != "DM"):  # DM's late variables first: others read it
+        frame = _sort(env.datasets[spec.name], spec.keys)
+        rows = Rows(frame, frame, spec.data["sources"][0]["form"], {}, spec.name, spec)
+        for var, mapping in {**spec.data.get("variables", {})}.items():
+            if _is_late(mapping):
+                frame[var] = evaluate(mapping, rows, env, var)
+        env.datasets[spec.name] = frame
+
+    files = {name: str(form.path) for name, form in forms.items()}
+    for spec in ordered:
+        frame = env.datasets[spec.name]
+        dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology)
+        result.problems += problems
+        result.datasets[spec.name] = dataset
+        supp_frame = supp.supplemental(spec, frame, env)
+        if supp_frame is not None:
+            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version)
+            result.problems += problems
+            result.datasets[supp_dataset.name] = supp_dataset
+    return result
+
+
+def _sort(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    present = [k for k in keys if k in frame.columns]
+    return frame.sort_values([*present, ORDER], kind="stable").reset_index(drop=True)
+
+
+def _check_one_record_per_subject(frame: pd.DataFrame, spec: DatasetSpec, env: Environment) -> None:
+    if "USUBJID" not in frame:
+        return
+    duplicated = frame["USUBJID"].duplicated(keep=False) & (frame["USUBJID"] != "")
+    for usubjid, group in frame[duplicated].groupby("USUBJID"):
+        env.problems.append(Problem(
+            f"DM must have one record per subject; {usubjid} has {len(group)}",
+            file=env.file_of(group[FORM].iloc[0]), row=int(group[ROW].min()), dataset="DM", value=usubjid,
+            hint="remove the duplicate demographics rows"))

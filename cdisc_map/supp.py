@@ -1,0 +1,115 @@
+"""Supplemental qualifiers (SUPP--): non-standard variables as records linked to their parent.
+
+Each value a spec maps under `supp:` becomes one record pointing at its parent record
+through IDVAR/IDVARVAL (--SEQ), or at the subject for DM. Text over 200 characters is
+split over QNAM, QNAM1, QNAM2, ... at word boundaries where possible, as SDTMIG 3.4
+section 4.5.3.2 describes, and never truncated.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cdisc_map.conform import Variable, char_length, origin_of
+from cdisc_map.errors import Problem
+from cdisc_map.specs import DatasetSpec
+from cdisc_map.standards.metadata import load_sdtmig
+
+MAX_TEXT = 200
+COLUMNS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL"]
+
+
+def supp_mappings(spec: DatasetSpec) -> dict[str, dict]:
+    found = dict(spec.data.get("supp", {}))
+    for source in spec.data["sources"]:
+        for qnam, mapping in source.get("supp", {}).items():
+            found.setdefault(qnam, mapping)
+    return found
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces of at most `limit` bytes, cut after a blank where one is near, so words stay whole."""
+    pieces = []
+    while len(text.encode("utf-8")) > limit:
+        cut = limit
+        while len(text[:cut].encode("utf-8")) > limit:
+            cut -= 1
+        blank = text.rfind(" ", 0, cut)
+        if blank > cut // 2:
+            cut = blank + 1
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return pieces
+
+
+def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | None:
+    """The SUPP-- records of one parent dataset (None when its spec maps no supplemental qualifier)."""
+    from cdisc_map.sdtm import SUPP_PREFIX
+
+    mappings = supp_mappings(spec)
+    if not mappings:
+        return None
+    domain = spec.name
+    seq = f"{domain}SEQ"
+    parts = []
+    for qnam, mapping in mappings.items():
+        column = SUPP_PREFIX + qnam
+        if column not in frame:
+            continue
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            text = values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(v)))
+        else:
+            text = values.fillna("").astype(str)
+        present = text != ""
+        if not present.any():
+            continue
+        base = frame.loc[present]
+        pieces = text[present].map(split_text)
+        records = pd.DataFrame({
+            "USUBJID": base["USUBJID"].to_numpy(),
+            "IDVAR": "" if domain == "DM" else seq,
+            "IDVARVAL": "" if domain == "DM" else base[seq].map(lambda v: str(int(v))).to_numpy(),
+            "PIECES": pieces.to_numpy(),
+        }).explode("PIECES", ignore_index=False)
+        records["N"] = records.groupby(level=0).cumcount()
+        records["QNAM"] = [qnam if n == 0 else f"{qnam[:7] if n < 10 else qnam[:6]}{n}" for n in records["N"]]
+        records["QLABEL"] = mapping["label"]
+        records["QVAL"] = records["PIECES"]
+        records["QORIG"] = origin_of(mapping)
+        records["QEVAL"] = mapping.get("eval", "")
+        parts.append(records.drop(columns=["PIECES", "N"]).reset_index(drop=True))
+    if not parts:
+        return None
+    supp = pd.concat(parts, ignore_index=True)
+    supp.insert(0, "STUDYID", env.study_id)
+    supp.insert(1, "RDOMAIN", domain)
+    supp = supp[COLUMNS]
+    order = supp["IDVARVAL"].map(lambda v: int(v) if v else 0)
+    supp = supp.assign(_o=order).sort_values(["USUBJID", "IDVAR", "_o", "QNAM"], kind="stable")
+    return supp.drop(columns="_o").reset_index(drop=True)
+
+
+def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str):
+    from cdisc_map.sdtm import Dataset
+
+    name = f"SUPP{spec.name}"
+    standard = load_sdtmig(version)
+    problems: list[Problem] = []
+    duplicated = frame.duplicated(["USUBJID", "IDVAR", "IDVARVAL", "QNAM"], keep=False)
+    if duplicated.any():
+        first = frame[duplicated].iloc[0]
+        problems.append(Problem(f"{int(duplicated.sum())} supplemental records share USUBJID, IDVARVAL and QNAM",
+                                file=str(spec.path), dataset=name, value=f"{first.USUBJID} {first.QNAM}",
+                                hint="each qualifier may have one value per parent record"))
+    variables = [
+        Variable(name=meta.name, label=meta.label, type=meta.type, core=meta.core, role=meta.role,
+                 length=char_length(frame[meta.name]), codelist=meta.codelist or "", origin="Assigned"
+                 if meta.name in ("STUDYID", "RDOMAIN", "IDVAR", "QNAM", "QLABEL", "QORIG", "QEVAL") else "Derived")
+        for meta in standard.variables(name)
+    ]
+    frame = frame[[v.name for v in variables]]
+    label = f"Supplemental Qualifiers for {spec.name}"
+    return Dataset(name=name, label=label, frame=frame.reset_index(drop=True), variables=variables,
+                   keys=["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"], spec=spec), problems

@@ -1,0 +1,474 @@
+"""XPT v5 writer: what it writes reads back the same in pyreadstat and pandas, it
+refuses what v5 cannot hold, its bytes are reproducible, and it never half-writes."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from cdisc_map.errors import ProblemsError
+from cdisc_map.xpt import (
+    XptMeta,
+    build_timestamp,
+    header_timestamps,
+    read_xpt,
+    sas_header_timestamp,
+    write_xpt,
+)
+
+STAMP_OFFSETS = (144, 160, 464, 480)
+EPOCH = 1_700_000_000  # 2023-11-14T22:13:20Z
+EPOCH_STAMP = "14NOV23:22:13:20"
+
+LABELS = {
+    "STUDYID": "Study Identifier",
+    "USUBJID": "Unique Subject Identifier",
+    "AGE": "Age",
+    "SEX": "Sex",
+    "RFSTDTC": "Subject Reference Start Date/Time",
+    "DTHFL": "Subject Death Flag",
+    "ARM": "Description of Planned Arm",
+    "TRTSDT": "Date of First Exposure to Treatment",
+}
+
+
+def demographics() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "STUDYID": ["NCT06111625"] * 3,
+            "USUBJID": ["NCT06111625-001", "NCT06111625-002", "NCT06111625-0003"],
+            "AGE": [34, 61, 17],
+            "SEX": ["F", "M", None],
+            "RFSTDTC": ["2024-03-05T14:30", "2024-03", ""],
+            "DTHFL": pd.Series([None, None, None], dtype=object),  # all missing
+            "ARM": ["Blinatumomab bridge to allo-HSCT"] * 2 + ["Screen Failure"],
+            "TRTSDT": [23440.0, np.nan, 23467.0],
+        }
+    )
+
+
+def write_dm(path: Path, frame: pd.DataFrame | None = None, **options) -> None:
+    options.setdefault("created", datetime(2024, 3, 5, 14, 30, 0))
+    write_xpt(
+        demographics() if frame is None else frame,
+        path,
+        dataset="DM",
+        label="Demographics",
+        column_labels=LABELS,
+        **options,
+    )
+
+
+def problems(excinfo: pytest.ExceptionInfo) -> list:
+    return excinfo.value.problems
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+# --- round trip ----------------------------------------------------------------------
+
+
+def test_round_trip_through_pyreadstat_and_pandas(tmp_path):
+    path = tmp_path / "dm.xpt"
+    write_dm(path, formats={"TRTSDT": "DATE9."})
+
+    frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    assert list(frame.columns) == list(LABELS)
+    assert meta.table_name == "DM"
+    assert meta.file_label == "Demographics"
+    assert meta.column_names_to_labels == LABELS
+    assert frame["USUBJID"].tolist() == demographics()["USUBJID"].tolist()
+    assert frame["SEX"].tolist() == ["F", "M", ""]
+    assert frame["DTHFL"].tolist() == ["", "", ""]
+    assert frame["AGE"].tolist() == [34.0, 61.0, 17.0]
+    assert frame["TRTSDT"].tolist()[::2] == [23440.0, 23467.0]
+    assert np.isnan(frame["TRTSDT"][1])
+
+    # records over 80 bytes: pandas counts rows right (see the short-record test below)
+    by_pandas = pd.read_sas(path, format="xport", encoding="ascii")
+    assert len(by_pandas) == 3
+    assert list(by_pandas.columns) == list(LABELS)
+    assert by_pandas["USUBJID"].tolist() == demographics()["USUBJID"].tolist()
+    assert by_pandas["RFSTDTC"].tolist() == ["2024-03-05T14:30", "2024-03", ""]
+    assert by_pandas["AGE"].tolist() == [34.0, 61.0, 17.0]
+    assert by_pandas["ARM"].tolist()[2] == "Screen Failure"
+    assert by_pandas["DTHFL"].tolist() == ["", "", ""]
+    assert by_pandas["TRTSDT"].tolist()[::2] == [23440.0, 23467.0]
+
+
+def test_read_xpt_reports_what_was_written(tmp_path):
+    path = tmp_path / "dm.xpt"
+    write_dm(path, formats={"TRTSDT": "date9."})
+
+    frame, meta = read_xpt(path)
+
+    assert isinstance(meta, XptMeta)
+    assert (meta.dataset, meta.label, meta.version) == ("DM", "Demographics", 5)
+    assert meta.created == "05MAR24:14:30:00"
+    assert meta.column_labels == LABELS
+    assert meta.formats == {"TRTSDT": "DATE9."}
+    assert meta.column_types == {
+        "STUDYID": "text",
+        "USUBJID": "text",
+        "AGE": "numeric",
+        "SEX": "text",
+        "RFSTDTC": "text",
+        "DTHFL": "text",
+        "ARM": "text",
+        "TRTSDT": "numeric",
+    }
+    assert frame["TRTSDT"].tolist()[0] == 23440.0  # day count, not a converted date
+
+
+def test_character_length_is_the_longest_value_in_bytes(tmp_path):
+    path = tmp_path / "dm.xpt"
+    write_dm(path)
+
+    _, meta = read_xpt(path)
+    _, pyreadstat_meta = pyreadstat.read_xport(str(path))
+
+    assert meta.character_lengths == {
+        "STUDYID": 11,
+        "USUBJID": 16,
+        "SEX": 1,
+        "RFSTDTC": 16,
+        "DTHFL": 1,  # all missing: the smallest valid length
+        "ARM": 32,
+    }
+    assert {
+        name: pyreadstat_meta.variable_storage_width[name]
+        for name in meta.character_lengths
+    } == meta.character_lengths
+
+
+def test_integer_and_nullable_columns_are_written_as_floats(tmp_path):
+    path = tmp_path / "ex.xpt"
+    frame = pd.DataFrame(
+        {
+            "EXSEQ": np.array([1, 2], dtype=np.int64),
+            "EXDOSE": pd.array([8, None], dtype="Int64"),
+            "EXTRT": pd.array(["BLINATUMOMAB", pd.NA], dtype="string"),
+        }
+    )
+    write_xpt(
+        frame,
+        path,
+        dataset="EX",
+        label="Exposure",
+        column_labels={
+            "EXSEQ": "Sequence Number",
+            "EXDOSE": "Dose",
+            "EXTRT": "Name of Treatment",
+        },
+    )
+    back, meta = read_xpt(path)
+    assert back["EXSEQ"].tolist() == [1.0, 2.0]
+    assert back["EXDOSE"].tolist()[0] == 8.0 and np.isnan(back["EXDOSE"][1])
+    assert back["EXTRT"].tolist() == ["BLINATUMOMAB", ""]
+    assert meta.column_types["EXDOSE"] == "numeric"
+
+
+def test_empty_dataset_is_valid(tmp_path):
+    path = tmp_path / "dm.xpt"
+    write_dm(path, frame=demographics().iloc[0:0])
+    frame, meta = read_xpt(path)
+    assert len(frame) == 0
+    assert list(frame.columns) == list(LABELS)
+    assert meta.character_lengths["USUBJID"] == 1
+
+
+def test_last_row_ending_in_blanks_is_read_back_by_read_xpt(tmp_path):
+    # pandas.read_sas miscounts such a short-record file (it reads 1 row); pyreadstat does not.
+    path = tmp_path / "ts.xpt"
+    frame = pd.DataFrame({"TSPARMCD": ["AGEMIN", "AGEMAX"], "TSVAL": ["16", ""]})
+    write_xpt(
+        frame,
+        path,
+        dataset="TS",
+        label="Trial Summary",
+        column_labels={
+            "TSPARMCD": "Trial Summary Parameter Short Name",
+            "TSVAL": "Parameter Value",
+        },
+    )
+    back, _ = read_xpt(path)
+    assert back["TSPARMCD"].tolist() == ["AGEMIN", "AGEMAX"]
+    assert back["TSVAL"].tolist() == ["16", ""]
+
+
+# --- version 5 header and timestamps -------------------------------------------------
+
+
+def test_header_is_version_5(tmp_path):
+    path = tmp_path / "dm.xpt"
+    write_dm(path)
+    head = path.read_bytes()[:560]
+    assert head.startswith(b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!")
+    assert b"LIBV8" not in head and b"MEMBV8" not in head
+    assert head[240:288] == b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
+    assert head[408:416] == b"DM      "  # v5: the dataset name in 8 bytes
+
+
+def test_read_xpt_detects_version_8(tmp_path):
+    path = tmp_path / "v8.xpt"
+    pyreadstat.write_xport(pd.DataFrame({"A": ["x"]}), str(path), file_format_version=8)
+    assert read_xpt(path)[1].version == 8
+
+
+def test_source_date_epoch_makes_writes_byte_identical(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    first, second = tmp_path / "a" / "dm.xpt", tmp_path / "b" / "dm.xpt"
+    first.parent.mkdir()
+    second.parent.mkdir()
+
+    write_dm(first, created=None)
+    time.sleep(1.1)  # pyreadstat's own stamps would now differ
+    write_dm(second, created=None)
+
+    assert first.read_bytes() == second.read_bytes()
+    assert header_timestamps(first) == (EPOCH_STAMP,) * 4
+    assert read_xpt(first)[1].created == EPOCH_STAMP
+
+
+def test_without_source_date_epoch_only_the_stamps_differ(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first, second = tmp_path / "one.xpt", tmp_path / "two.xpt"
+    write_dm(first, created=None)
+    write_dm(second, created=datetime(2001, 2, 3, 4, 5, 6))
+
+    one, two = bytearray(first.read_bytes()), bytearray(second.read_bytes())
+    differing = {i for i, (a, b) in enumerate(zip(one, two, strict=True)) if a != b}
+    stamp_bytes = {i for offset in STAMP_OFFSETS for i in range(offset, offset + 16)}
+    assert differing and differing <= stamp_bytes
+    assert header_timestamps(second) == ("03FEB01:04:05:06",) * 4
+
+    now = datetime.now(UTC)
+    allowed = {sas_header_timestamp(now - timedelta(seconds=s)) for s in range(120)}
+    assert set(header_timestamps(first)) <= allowed
+
+
+def test_build_timestamp(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", f" {EPOCH}\n")
+    assert build_timestamp() == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    now = build_timestamp()
+    assert now.tzinfo is not None and now.microsecond == 0
+    assert abs(datetime.now(UTC) - now) < timedelta(seconds=5)
+
+    for bad in ["yesterday", "-5", "1.5e9", ""]:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", bad)
+        with pytest.raises(ProblemsError, match="SOURCE_DATE_EPOCH"):
+            build_timestamp()
+
+
+def test_sas_header_timestamp_converts_aware_times_to_utc():
+    chengdu = timezone(timedelta(hours=8))
+    assert (
+        sas_header_timestamp(datetime(2024, 3, 5, 22, 30, 9, tzinfo=chengdu))
+        == "05MAR24:14:30:09"
+    )
+    assert (
+        sas_header_timestamp(datetime(1999, 12, 31, 23, 59, 59)) == "31DEC99:23:59:59"
+    )
+
+
+# --- refusals ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def old_target(tmp_path) -> Path:
+    path = tmp_path / "dm.xpt"
+    path.write_bytes(b"the previous, good dm.xpt")
+    return path
+
+
+def assert_untouched(path: Path) -> None:
+    assert path.read_bytes() == b"the previous, good dm.xpt"
+    assert leftovers(path.parent) == []
+
+
+def test_non_ascii_value_is_refused_and_the_old_file_kept(old_target):
+    frame = demographics()
+    frame.loc[2, "RFSTDTC"] = "8 μg/day"
+
+    with pytest.raises(ProblemsError) as excinfo:
+        write_dm(old_target, frame=frame)
+
+    [problem] = problems(excinfo)
+    assert (problem.dataset, problem.column, problem.row) == ("DM", "RFSTDTC", 3)
+    assert "'μ' (U+03BC) at position 3" in problem.message
+    assert problem.value == "8 μg/day"
+    assert_untouched(old_target)
+
+
+def test_value_over_200_bytes_is_refused(old_target):
+    frame = demographics()
+    frame.loc[0, "RFSTDTC"] = "x" * 200
+    write_dm(old_target, frame=frame)  # 200 is allowed
+    assert read_xpt(old_target)[1].character_lengths["RFSTDTC"] == 200
+
+    frame.loc[1, "RFSTDTC"] = "y" * 201
+    with pytest.raises(ProblemsError) as excinfo:
+        write_dm(old_target, frame=frame)
+    [problem] = problems(excinfo)
+    assert (problem.column, problem.row) == ("RFSTDTC", 2)
+    assert "201 bytes" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("QSORRESU", True),
+        ("QSORRESUX", False),
+        ("aesev", False),
+        ("1AE", False),
+        ("AE-SEV", False),
+    ],
+)
+def test_variable_names_follow_v5_rules(tmp_path, name, ok):
+    path = tmp_path / "qs.xpt"
+    frame = pd.DataFrame({name: ["x"]})
+    options = {"dataset": "QS", "label": "Questionnaires", "column_labels": {name: "A"}}
+    if ok:
+        write_xpt(frame, path, **options)
+        assert read_xpt(path)[0].columns.tolist() == [name]
+        return
+    with pytest.raises(ProblemsError) as excinfo:
+        write_xpt(frame, path, **options)
+    assert [p.column for p in problems(excinfo)] == [name]
+    assert "naming rule" in problems(excinfo)[0].message
+
+
+def test_labels_are_checked_and_all_problems_reported_together(old_target):
+    labels = dict(LABELS, AGE="A" * 41, SEX="Séx")
+    del labels["DTHFL"]
+    with pytest.raises(ProblemsError) as excinfo:
+        write_xpt(
+            demographics(),
+            old_target,
+            dataset="dm",
+            label="D" * 41,
+            column_labels=labels,
+        )
+    found = {
+        (p.column, p.message.split(" ")[0] + " " + p.message.split(" ")[1])
+        for p in problems(excinfo)
+    }
+    assert found == {
+        (None, "dataset name"),
+        (None, "dataset label"),
+        ("AGE", "variable label"),
+        ("SEX", "variable label"),
+        ("DTHFL", "the column"),
+    }
+    assert "41 characters" in str(excinfo.value)
+    assert_untouched(old_target)
+
+
+def test_unsupported_column_types_and_mixed_values_are_refused(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "AESER": [True, False],
+            "AESTDT": pd.to_datetime(["2024-03-05", "2024-03-06"]),
+            "AETOXGR": pd.Series(["3", 4], dtype=object),
+            "AEDUR": [1.0, np.inf],
+        }
+    )
+    labels = {name: name.title() for name in frame.columns}
+    with pytest.raises(ProblemsError) as excinfo:
+        write_xpt(
+            frame,
+            tmp_path / "ae.xpt",
+            dataset="AE",
+            label="Adverse Events",
+            column_labels=labels,
+        )
+    by_column = {p.column: p for p in problems(excinfo)}
+    assert set(by_column) == {"AESER", "AESTDT", "AETOXGR", "AEDUR"}
+    assert by_column["AETOXGR"].row == 2
+    assert by_column["AEDUR"].row == 2
+    assert not (tmp_path / "ae.xpt").exists()
+
+
+def test_formats_are_checked(tmp_path):
+    with pytest.raises(ProblemsError) as excinfo:
+        write_dm(
+            tmp_path / "dm.xpt",
+            formats={"TRTSDT": "$CHAR9.", "AGE": "not a format", "NOSUCH": "8."},
+        )
+    assert {p.column for p in problems(excinfo)} == {"TRTSDT", "AGE", "NOSUCH"}
+
+
+def test_many_bad_rows_are_summarised_per_column(tmp_path):
+    frame = pd.DataFrame({"AETERM": ["Fièvre"] * 50})
+    with pytest.raises(ProblemsError) as excinfo:
+        write_xpt(
+            frame,
+            tmp_path / "ae.xpt",
+            dataset="AE",
+            label="Adverse Events",
+            column_labels={"AETERM": "Reported Term"},
+        )
+    found = problems(excinfo)
+    assert len(found) == 11
+    assert "40 more rows" in found[-1].message
+
+
+# --- atomic writes -------------------------------------------------------------------
+
+
+def test_interrupted_write_leaves_no_temp_file_and_the_old_target(
+    old_target, monkeypatch
+):
+    def crash(frame, dst_path, **options):
+        Path(dst_path).write_bytes(b"HEADER RECORD half a file")
+        raise RuntimeError("disk pulled out")
+
+    monkeypatch.setattr(pyreadstat, "write_xport", crash)
+    with pytest.raises(RuntimeError, match="disk pulled out"):
+        write_dm(old_target)
+    assert_untouched(old_target)
+
+
+def test_pyreadstat_error_becomes_a_problem(old_target, monkeypatch):
+    def refuse(frame, dst_path, **options):
+        Path(dst_path).write_bytes(b"partial")
+        raise pyreadstat.ReadstatError("Unable to write")
+
+    monkeypatch.setattr(pyreadstat, "write_xport", refuse)
+    with pytest.raises(ProblemsError, match="could not write the XPT file") as excinfo:
+        write_dm(old_target)
+    assert problems(excinfo)[0].file == str(old_target)
+    assert_untouched(old_target)
+
+
+def test_unexpected_header_layout_fails_loudly(old_target, monkeypatch):
+    real_write = pyreadstat.write_xport
+
+    def write_version_8(frame, dst_path, **options):
+        real_write(frame, dst_path, **dict(options, file_format_version=8))
+
+    monkeypatch.setattr(pyreadstat, "write_xport", write_version_8)
+    with pytest.raises(ProblemsError, match="timestamps cannot be pinned"):
+        write_dm(old_target)
+    assert_untouched(old_target)
+
+
+def test_missing_output_folder_is_a_problem(tmp_path):
+    with pytest.raises(ProblemsError, match="output folder does not exist"):
+        write_dm(tmp_path / "no" / "such" / "dm.xpt")
+
+
+def test_replaces_an_existing_file(old_target):
+    write_dm(old_target)
+    assert read_xpt(old_target)[1].dataset == "DM"
+    assert leftovers(old_target.parent) == []
