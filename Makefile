@@ -21,7 +21,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check cdisc_map tests fixtures
+	$(BIN)/ruff check cdisc_map define_xml tests fixtures
 
 clean:
 	rm -rf $(OUT) $(VENV) *.egg-info

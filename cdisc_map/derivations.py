@@ -155,8 +155,94 @@ def derive_study_day(mapping: dict, rows: Rows, env: Environment, variable: str)
 
 
 def derive_seq(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    """--SEQ: 1, 2, ... within subject, in the dataset's key order (records arrive sorted)."""
-    return (rows.variable("USUBJID").groupby(rows.variable("USUBJID"), sort=False).cumcount() + 1).astype("float64")
+    """--SEQ: 1, 2, ... within subject (or `by`), in the dataset's key order (records arrive sorted)."""
+    by = mapping.get("by", ["USUBJID"])
+    keys = [rows.variable(name) for name in by]
+    return (rows.built.groupby(keys, sort=False).cumcount() + 1).astype("float64")
+
+
+def derive_study_first_date(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+    """The earliest {var} over the whole study (e.g. TS SSTDTC: the first informed consent)."""
+    values = _study_values(mapping, env)
+    return pd.Series(values.min() if len(values) else "", index=rows.index, dtype=object)
+
+
+def derive_study_last_date(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+    """The latest {var} over the whole study."""
+    values = _study_values(mapping, env)
+    return pd.Series(values.max() if len(values) else "", index=rows.index, dtype=object)
+
+
+def _study_values(mapping: dict, env: Environment) -> pd.Series:
+    source = env.datasets[mapping["dataset"]]
+    if "where" in mapping:
+        rows = Rows(source, source, "", {}, mapping["dataset"], None)  # type: ignore[arg-type]
+        source = source[condition_mask(mapping["where"], rows)]
+    values = source[mapping["var"]]
+    return values[values != ""]
+
+
+def derive_epoch(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+    """EPOCH of a record from its date and the subject's epoch start dates, in the spec's order.
+
+    A record belongs to the last epoch that started on or before it. Dates are compared
+    to the minute when both have a time, else by calendar day; a partial record date, or
+    one before the first epoch, has no epoch (null) rather than a guessed one.
+    """
+    own = rows.variable(mapping["of"])
+    usubjid = rows.variable("USUBJID")
+    result = pd.Series("", index=rows.index, dtype=object)
+    for step in mapping["epochs"]:
+        start = step["start"]
+        if isinstance(start, str):
+            dm = env.datasets["DM"].drop_duplicates("USUBJID").set_index("USUBJID")[start]
+            boundary = usubjid.map(dm).fillna("")
+        else:
+            boundary = usubjid.map(_reference_dates(start, env, "first")).fillna("")
+        both_timed = (own.str.len() >= 16) & (boundary.str.len() >= 16)
+        by_minute = own.str.slice(0, 16) >= boundary.str.slice(0, 16)
+        by_day = own.str.slice(0, 10) >= boundary.str.slice(0, 10)
+        on_or_after = by_minute.where(both_timed, by_day)
+        started = (own.str.len() >= 10) & (boundary.str.len() >= 10) & on_or_after
+        result = result.where(~started, step["epoch"])
+    return result
+
+
+def _schedule_position(rows: Rows, env: Environment, mapping: dict, variable: str) -> tuple[pd.Series, pd.Series]:
+    """VISITNUM and VISIT of each record from the study's visit schedule.
+
+    An unscheduled visit is numbered after the subject's previous visit by date:
+    previous VISITNUM + 0.01, + 0.02, ... and named "UNSCHEDULED 5.01" (SDTMIG 3.4 4.4.5).
+    """
+    column = mapping["visit"]
+    raw = rows.column(column).astype(str).str.strip()
+    folded = raw.str.casefold()
+    number = folded.map({k: v[0] for k, v in env.visits.items()}).astype("float64")
+    name = folded.map({k: v[1] for k, v in env.visits.items()}).fillna("").astype(object)
+    unscheduled = folded.isin(env.unscheduled)
+    unknown = number.isna() & ~unscheduled & (raw != "")
+    report(env, rows, unknown, f"{variable}: visit is not in the study's visit schedule", column=column,
+           hint="add it to visits.schedule in study.yaml (or to visits.unscheduled)")
+    if unscheduled.any():
+        when = rows.variable(mapping["of"]) if "of" in mapping else pd.Series("", index=rows.index)
+        frame = pd.DataFrame({"usubjid": rows.variable("USUBJID"), "when": when, "number": number,
+                              "unscheduled": unscheduled})
+        frame = frame.sort_values(["usubjid", "when"], kind="stable")
+        previous = frame["number"].groupby(frame["usubjid"]).ffill().fillna(0.0)
+        run = (~frame["unscheduled"]).groupby(frame["usubjid"]).cumsum()
+        count = frame["unscheduled"].groupby([frame["usubjid"], run]).cumsum()
+        filled = (previous + count * 0.01).round(2)
+        number = number.where(~unscheduled, filled.reindex(rows.index))
+        name = name.where(~unscheduled, number.map(lambda n: f"UNSCHEDULED {n:.2f}"))
+    return number, name
+
+
+def derive_visitnum(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+    return _schedule_position(rows, env, mapping, variable)[0]
+
+
+def derive_visit(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+    return _schedule_position(rows, env, mapping, variable)[1]
 
 
 DERIVATIONS: dict[str, Derivation] = {
@@ -179,6 +265,19 @@ DERIVATIONS: dict[str, Derivation] = {
                    method="{of} minus {ref}, plus 1 on or after {ref} (no day 0); complete dates only."),
         Derivation("seq", derive_seq, late=True,
                    method="Sequential number within subject in the dataset's key order."),
+        Derivation("study_first_date", derive_study_first_date, required=("dataset", "var"),
+                   params_help="dataset: DM, var: RFICDTC", method="Earliest {var} in {dataset} over all subjects."),
+        Derivation("study_last_date", derive_study_last_date, required=("dataset", "var"),
+                   params_help="dataset: DM, var: RFPENDTC", method="Latest {var} in {dataset} over all subjects."),
+        Derivation("epoch", derive_epoch, required=("of", "epochs"), late=True,
+                   params_help="of: the record's --DTC; epochs: [{epoch: SCREENING, start: RFICDTC}, ...]",
+                   method="The last epoch whose start (per subject) is on or before {of}; null for partial dates."),
+        Derivation("visitnum", derive_visitnum, required=("visit",),
+                   params_help="visit: the raw visit column; of: the --DTC ordering unscheduled visits",
+                   method="From the protocol visit schedule; unscheduled visits numbered previous VISITNUM + 0.01."),
+        Derivation("visit", derive_visit, required=("visit",),
+                   params_help="visit: the raw visit column; of: the --DTC ordering unscheduled visits",
+                   method="From the protocol visit schedule; unscheduled visits named UNSCHEDULED n.nn."),
     )
 }
 

@@ -39,8 +39,14 @@ class Environment:
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
+    visits: dict = field(default_factory=dict)  # casefolded raw visit name -> (VISITNUM, VISIT)
+    unscheduled: set = field(default_factory=set)  # casefolded raw names of unscheduled visits
+    spec_files: dict[str, str] = field(default_factory=dict)  # records source name -> spec file
+
     def file_of(self, form: str) -> str:
-        return str(self.raw[form].path)
+        if form in self.raw:
+            return str(self.raw[form].path)
+        return self.spec_files.get(form, form)
 
 
 @dataclass
@@ -75,9 +81,12 @@ class Rows:
             raise MissingVariable(name)
         return self.built[name]
 
-    def rows_of(self, column: str) -> pd.Series:
-        """File row numbers for the form a raw column belongs to."""
-        return self.raw[ROW + self.columns.get(column, self.form)]
+    def rows_of(self, column: str | None) -> pd.Series:
+        """File row numbers for the form a raw column belongs to (the record's own row if none)."""
+        name = ROW + self.columns.get(column, self.form) if column else ROW + self.form
+        if name in self.raw:
+            return self.raw[name]
+        return self.raw[ROW] if ROW in self.raw else pd.Series(0, index=self.raw.index)
 
 
 class MissingColumn(LookupError):
@@ -107,7 +116,7 @@ def report(
     """One problem per distinct offending value (or per distinct message), located at its first row."""
     if not bad.any():
         return
-    row_numbers = rows.rows_of(column) if column else rows.raw[ROW + rows.form]
+    row_numbers = rows.rows_of(column)
     form = rows.columns.get(column, rows.form) if column else rows.form
     shown = values if values is not None else (rows.raw[column] if column in rows.raw else None)
     frame = pd.DataFrame({
@@ -134,7 +143,30 @@ def evaluate(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.S
     """The values of one target variable for `rows`, by the mapping's kind."""
     kind = mapping_kind(mapping)
     handler = _KINDS[kind]
-    return handler(mapping, rows, env, variable)
+    values = handler(mapping, rows, env, variable)
+    if ("replace" in mapping or mapping.get("transliterate")) and not pd.api.types.is_numeric_dtype(values):
+        values = to_ascii(values, mapping.get("replace", {}), mapping.get("transliterate", False))
+    return values
+
+
+def to_ascii(values: pd.Series, replace: dict[str, str], transliterate: bool) -> pd.Series:
+    """Apply a spec's explicit ASCII rules: substring replacements, then transliteration if asked.
+
+    Whatever is still non-ASCII afterwards is left as it is, for conform to report:
+    text is never silently dropped or mangled.
+    """
+    from anyascii import anyascii
+
+    def fix(text: str) -> str:
+        if text.isascii():
+            return text
+        for old, new in replace.items():
+            text = text.replace(old, new)
+        if transliterate and not text.isascii():
+            text = " ".join(anyascii(text).split())
+        return text
+
+    return _map_distinct(values.astype(str), fix).astype(object)
 
 
 def _text(series: pd.Series) -> pd.Series:

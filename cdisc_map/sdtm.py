@@ -152,12 +152,44 @@ def _is_late(mapping: dict) -> bool:
 def _map_source(spec: DatasetSpec, index: int, env: Environment) -> pd.DataFrame:
     """The early variables of one source's records (late ones are added after sorting)."""
     source = spec.data["sources"][index]
+    if "records" in source:
+        return _map_records(spec, index, env)
     raw, columns = join_forms(source, env, spec.name, spec.path)
     rows = Rows(raw, pd.DataFrame(index=raw.index), source["form"], columns, spec.name, spec)
     mappings = {**spec.data.get("variables", {}), **source.get("variables", {})}
     supp_mappings = {**spec.data.get("supp", {}), **source.get("supp", {})}
     wanted = {var: m for var, m in mappings.items() if not _is_late(m)}
     wanted.update({SUPP_PREFIX + qnam: m for qnam, m in supp_mappings.items()})
+    _evaluate_all(rows, wanted, env, spec)
+    built = rows.built
+    built[ROW] = raw[ROW + source["form"]].to_numpy()
+    built[FORM] = source["form"]
+    if "collapse" in source:
+        built = collapse_intervals(built, **source["collapse"])
+    return built
+
+
+def _map_records(spec: DatasetSpec, index: int, env: Environment) -> pd.DataFrame:
+    """Records written in the spec itself (trial summary, trial design): one row each."""
+    name = f"{spec.name.lower()}.yaml records"
+    env.spec_files[name] = str(spec.path)
+    common = {var: m for var, m in spec.data.get("variables", {}).items() if not _is_late(m)}
+    parts = []
+    for number, record in enumerate(spec.data["sources"][index]["records"]):
+        line = spec.line("sources", index, "records", number) or 0
+        raw = pd.DataFrame({ROW + name: [line]})
+        rows = Rows(raw, pd.DataFrame(index=raw.index), name, {}, spec.name, spec)
+        own = {var: value if isinstance(value, dict) else {"constant": value} for var, value in record.items()}
+        _evaluate_all(rows, {**common, **own}, env, spec)
+        built = rows.built
+        built[ROW] = line
+        built[FORM] = name
+        parts.append(built)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _evaluate_all(rows: Rows, wanted: dict[str, dict], env: Environment, spec: DatasetSpec) -> None:
+    """Evaluate mappings into rows.built, each after the variables it reads."""
     pending = dict(wanted)
     while pending:
         progressed = False
@@ -182,12 +214,6 @@ def _map_source(spec: DatasetSpec, index: int, env: Environment) -> pd.DataFrame
             names = ", ".join(sorted(pending))
             raise ProblemsError([Problem(f"variables depend on each other in a cycle: {names}",
                                          file=str(spec.path), dataset=spec.name)])
-    built = rows.built
-    built[ROW] = raw[ROW + source["form"]].to_numpy()
-    built[FORM] = source["form"]
-    if "collapse" in source:
-        built = collapse_intervals(built, **source["collapse"])
-    return built
 
 
 def collapse_intervals(frame: pd.DataFrame, by: list[str], start: str, end: str) -> pd.DataFrame:
@@ -220,13 +246,22 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> BuildResult:
     result.problems += problems
     env = Environment(study.study_id, study.forms, forms, sites, load_ct(study.ct_version))
     env.problems = result.problems
+    visits = study.data.get("visits", {})
+    for visit in visits.get("schedule", []):
+        for raw_name in visit["raw"]:
+            env.visits[raw_name.strip().casefold()] = (float(visit["visitnum"]), visit["visit"])
+    env.unscheduled = {name.strip().casefold() for name in visits.get("unscheduled", [])}
 
     ordered = dataset_order(study)
     for spec in ordered:
         parts = [_map_source(spec, i, env) for i in range(len(spec.data["sources"]))]
         frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        for column in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[column]):
+                frame[column] = frame[column].fillna("").astype(object)
         frame[ORDER] = range(len(frame))
         env.datasets[spec.name] = frame
+        env.problems += non_ascii_problems(frame, spec, env) + check_problems(frame, spec, env)
         if "DM" == spec.name:
             _check_one_record_per_subject(frame, spec, env)
 
@@ -250,6 +285,58 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> BuildResult:
             result.problems += problems
             result.datasets[supp_dataset.name] = supp_dataset
     return result
+
+
+def _record_location(frame: pd.DataFrame, position, env: Environment) -> dict:
+    record = frame.loc[position]
+    return {"file": env.file_of(record[FORM]) if FORM in frame else None,
+            "row": int(record[ROW]) if ROW in frame and record[ROW] else None}
+
+
+def non_ascii_problems(frame: pd.DataFrame, spec: DatasetSpec, env: Environment) -> list[Problem]:
+    """XPT v5 holds ASCII only: non-ASCII text left after the spec's rules is an error, never dropped."""
+    problems = []
+    for column in frame.columns:
+        if column in (ROW, FORM, ORDER) or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        values = frame[column].astype(str)
+        distinct = pd.unique(values)
+        bad_values = {v for v in distinct if not v.isascii()}
+        if not bad_values:
+            continue
+        bad = values.isin(bad_values)
+        for value, group in values[bad].groupby(values[bad], sort=True):
+            variable = column.removeprefix(SUPP_PREFIX)
+            where = _record_location(frame, group.index[0], env)
+            char = next(c for c in value if not c.isascii())
+            more = f" ({len(group)} records)" if len(group) > 1 else ""
+            problems.append(Problem(
+                f"{variable}: non-ASCII character {char!r} (U+{ord(char):04X}) cannot go into an XPT v5 file{more}",
+                column=variable, value=value, dataset=spec.name, **where,
+                hint=f"add a rule to {variable}'s mapping: `replace: {{{char!r}: ...}}` or `transliterate: true`"))
+    return problems
+
+
+def check_problems(frame: pd.DataFrame, spec: DatasetSpec, env: Environment) -> list[Problem]:
+    """The spec's record checks, e.g. start_before_end: [AESTDTC, AEENDTC]."""
+    problems = []
+    for check in spec.data.get("checks", []):
+        start_var, end_var = check["start_before_end"]
+        if start_var not in frame or end_var not in frame:
+            continue
+        start, end = frame[start_var].astype(str), frame[end_var].astype(str)
+        precision = pd.concat([start.str.len(), end.str.len()], axis=1).min(axis=1)
+        after = pd.Series(False, index=frame.index)
+        for width in (19, 16, 10, 7, 4):
+            at = (precision >= width) & ~after & ~start.str.contains("--") & ~end.str.contains("--")
+            after |= at & (start.str.slice(0, width) > end.str.slice(0, width))
+            precision = precision.where(~at, 0)
+        for position in frame.index[after]:
+            problems.append(Problem(
+                f"{end_var} is before {start_var}", column=end_var, dataset=spec.name,
+                value=f"{start_var}={start[position]} {end_var}={end[position]}", **_record_location(frame, position, env),
+                hint="correct the dates in the export"))
+    return problems
 
 
 def _sort(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

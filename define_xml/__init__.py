@@ -1,0 +1,55 @@
+"""define_xml: Define-XML 2.1 from a plain metadata model, and back.
+
+It knows Define-XML, not SDTM: the caller describes its datasets, variables,
+codelists, methods and documents with the dataclasses of `define_xml.model`, and this
+package writes them as a schema-valid define.xml, reads a define.xml (2.0 or 2.1)
+back into them, validates a file against the official schema, and ships the
+stylesheet that renders a define.xml in a browser.
+"""
+
+from define_xml.checks import DefineError, check_references
+from define_xml.model import (
+    CodeList,
+    CodeListItem,
+    Comment,
+    Dataset,
+    Define,
+    Document,
+    DocumentRef,
+    Method,
+    PageRef,
+    RangeCheck,
+    Standard,
+    ValueList,
+    Variable,
+    WhereClause,
+)
+from define_xml.reader import load
+from define_xml.schema import validate
+from define_xml.stylesheet import render_html, write_stylesheet
+from define_xml.writer import to_bytes, write_define
+
+__all__ = [
+    "CodeList",
+    "CodeListItem",
+    "Comment",
+    "Dataset",
+    "Define",
+    "DefineError",
+    "Document",
+    "DocumentRef",
+    "Method",
+    "PageRef",
+    "RangeCheck",
+    "Standard",
+    "ValueList",
+    "Variable",
+    "WhereClause",
+    "check_references",
+    "load",
+    "render_html",
+    "to_bytes",
+    "validate",
+    "write_define",
+    "write_stylesheet",
+]

@@ -1,0 +1,17 @@
+"""XML namespaces of Define-XML and the Clark names ("{uri}local") lxml uses for them."""
+
+ODM = "http://www.cdisc.org/ns/odm/v1.3"
+DEF21 = "http://www.cdisc.org/ns/def/v2.1"
+DEF20 = "http://www.cdisc.org/ns/def/v2.0"
+XLINK = "http://www.w3.org/1999/xlink"
+XML = "http://www.w3.org/XML/1998/namespace"
+
+NSMAP_21 = {None: ODM, "def": DEF21, "xlink": XLINK}
+
+
+def odm(local: str) -> str:
+    return f"{{{ODM}}}{local}"
+
+
+def xlink(local: str) -> str:
+    return f"{{{XLINK}}}{local}"
