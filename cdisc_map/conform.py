@@ -53,7 +53,46 @@ def spec_variables(spec: DatasetSpec) -> dict[str, dict]:
 def origin_of(mapping: dict | None) -> str:
     if not mapping:
         return ""
-    return mapping.get("origin") or ORIGIN_BY_KIND.get(mapping_kind(mapping) or "", "")
+    if mapping.get("origin"):
+        return mapping["origin"]
+    if mapping_kind(mapping) == "derive":
+        return DERIVATIONS[mapping["derive"]].origin
+    return ORIGIN_BY_KIND.get(mapping_kind(mapping) or "", "")
+
+
+def describe_condition(condition: dict) -> str:
+    """A condition as a reader of define.xml would write it."""
+    if "all" in condition:
+        return " and ".join(describe_condition(c) for c in condition["all"])
+    if "any" in condition:
+        return "(" + " or ".join(describe_condition(c) for c in condition["any"]) + ")"
+    if "not" in condition:
+        return f"not ({describe_condition(condition['not'])})"
+    name = condition.get("col") or condition.get("var")
+    for op, words in (("eq", "is"), ("ne", "is not"), ("in", "is one of"), ("not_in", "is none of"),
+                      ("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+        if op in condition:
+            value = condition[op]
+            shown = ", ".join(f'"{v}"' for v in value) if isinstance(value, list) else f'"{value}"'
+            return f"{name} {words} {shown}"
+    return f"{name} is {'missing' if condition.get('missing') else 'present'}"
+
+
+def describe_mapping(mapping: dict) -> str:
+    kind = mapping_kind(mapping)
+    if kind == "constant":
+        return f'"{mapping["constant"]}"'
+    if kind == "copy":
+        return f'raw {mapping["copy"]}'
+    if kind == "date":
+        return f'raw {mapping["date"]} as ISO 8601'
+    if kind in ("ct", "recode", "number"):
+        return f'raw {mapping.get("from") or mapping.get(kind)}'
+    if kind == "when":
+        parts = [f"if {describe_condition(b['if'])} then {describe_mapping(b['then'])}" for b in mapping["when"]]
+        tail = f"; otherwise {describe_mapping(mapping['else'])}" if "else" in mapping else "; otherwise null"
+        return "; ".join(parts) + tail
+    return method_of(mapping)
 
 
 def method_of(mapping: dict | None) -> str:
@@ -61,6 +100,9 @@ def method_of(mapping: dict | None) -> str:
         return ""
     if "method" in mapping:
         return mapping["method"]
+    if mapping_kind(mapping) == "when":
+        text = describe_mapping(mapping)
+        return text[0].upper() + text[1:] + "."
     if mapping_kind(mapping) == "derive":
         derivation = DERIVATIONS[mapping["derive"]]
         params = {k: v for k, v in mapping.items() if isinstance(v, str)}
@@ -142,7 +184,8 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
         variables.append(Variable(
             name=meta.name, label=meta.label, type=meta.type,
             length=char_length(values) if meta.type == "Char" else 8,
-            core=meta.core, role=meta.role, codelist=meta.codelist or "",
+            core=meta.core, role=meta.role,
+            codelist=(mapping or {}).get("ct") or meta.codelist or "",
             origin=origin_of(mapping), source=(mapping or {}).get("source", ""),
             method=method_of(mapping), comment=(mapping or {}).get("comment", ""),
         ))

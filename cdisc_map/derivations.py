@@ -27,6 +27,7 @@ class Derivation:
     late: bool = False
     params_help: str = ""
     method: str = ""
+    origin: str = "Derived"
 
 
 def subject_ids(rows: Rows, env: Environment) -> pd.Series:
@@ -248,9 +249,11 @@ def derive_visit(mapping: dict, rows: Rows, env: Environment, variable: str) -> 
 DERIVATIONS: dict[str, Derivation] = {
     d.name: d
     for d in (
-        Derivation("studyid", derive_studyid, method="The study identifier from study.yaml."),
-        Derivation("siteid", derive_siteid, method="The subject's site, from the subjects form."),
-        Derivation("subjid", derive_subjid, method="The subject id as collected, blanks trimmed."),
+        Derivation("studyid", derive_studyid, method="The study identifier from study.yaml.", origin="Assigned"),
+        Derivation("siteid", derive_siteid, method="The subject's site, from the subjects form.",
+                   origin="Collected"),
+        Derivation("subjid", derive_subjid, method="The subject id as collected, blanks trimmed.",
+                   origin="Collected"),
         Derivation("usubjid", derive_usubjid, method="STUDYID, SITEID and SUBJID joined by hyphens."),
         Derivation("first_date", derive_first_date, required=("dataset", "var"),
                    params_help="dataset: EX, var: EXSTDTC, and an optional where:",

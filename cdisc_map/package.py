@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -21,8 +22,17 @@ def sdtm_folder(out: Path, study_id: str) -> Path:
     return Path(out) / "m5" / "datasets" / study_id.lower() / "tabulations" / "sdtm"
 
 
-def write_package(datasets: list, target: Path, created: datetime | None = None) -> list[Path]:
-    """Write every dataset as <name>.xpt into `target`, replacing what was there at once."""
+def write_package(
+    datasets: list,
+    target: Path,
+    created: datetime | None = None,
+    extra: Callable[[Path, datetime], None] | None = None,
+) -> list[Path]:
+    """Write every dataset as <name>.xpt into `target`, replacing what was there at once.
+
+    `extra(folder, created)` writes the package's other files (define.xml and its
+    stylesheet) into the staging folder, so they are swapped in with the data.
+    """
     created = created or build_timestamp()
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -41,6 +51,8 @@ def write_package(datasets: list, target: Path, created: datetime | None = None)
                 formats={v.name: v.format for v in dataset.variables if getattr(v, "format", "")} or None,
                 created=created,
             )
+        if extra is not None:
+            extra(staging, created)
         if target.exists():
             target.rename(retired)
         staging.rename(target)

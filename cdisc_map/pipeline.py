@@ -11,10 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdisc_map.define_build import PackageInfo, build_define
 from cdisc_map.errors import Problem, ProblemsError
 from cdisc_map.package import sdtm_folder, write_package
 from cdisc_map.sdtm import build_sdtm
 from cdisc_map.specs import load_study
+from cdisc_map.standards.metadata import load_sdtmig
+from cdisc_map.standards.terminology import load_ct
+from define_xml import write_define, write_stylesheet
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,12 @@ class Written:
 class RunSummary:
     written: list[Written] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+
+def write_define_files(define, folder: Path, created) -> None:
+    """define.xml and the stylesheet that renders it, side by side in the package folder."""
+    write_define(define, folder / "define.xml", created=created)
+    write_stylesheet(folder)
 
 
 def run_study(
@@ -55,7 +65,10 @@ def run_study(
     target = sdtm_folder(out_dir, study.study_id)
     progress(f"Writing {len(result.datasets)} SDTM datasets to {target}")
     datasets = [result.datasets[name] for name in sorted(result.datasets)]
-    write_package(datasets, target)
+    define = build_define(study, datasets, load_ct(study.ct_version),
+                          PackageInfo("Tabulation", "SDTMIG", study.sdtmig_version, "SDTM"),
+                          ig=load_sdtmig(study.sdtmig_version))
+    write_package(datasets, target, extra=lambda folder, created: write_define_files(define, folder, created))
     summary = RunSummary(problems=result.problems)
     for dataset in datasets:
         summary.written.append(Written(dataset.name, len(dataset.frame), len(dataset.variables),
