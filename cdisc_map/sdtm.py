@@ -334,7 +334,8 @@ def check_problems(frame: pd.DataFrame, spec: DatasetSpec, env: Environment) -> 
         for position in frame.index[after]:
             problems.append(Problem(
                 f"{end_var} is before {start_var}", column=end_var, dataset=spec.name,
-                value=f"{start_var}={start[position]} {end_var}={end[position]}", **_record_location(frame, position, env),
+                value=f"{start_var}={start[position]} {end_var}={end[position]}",
+                **_record_location(frame, position, env),
                 hint="correct the dates in the export"))
     return problems
 
