@@ -119,7 +119,7 @@ def char_length(values: pd.Series) -> int:
     """Longest value in bytes (at least 1, as XPT needs)."""
     if values.empty:
         return 1
-    return max(1, int(values.astype(str).str.encode("utf-8").str.len().max()))
+    return max(1, max(len(str(v).encode("utf-8")) for v in pd.unique(values)))
 
 
 def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,

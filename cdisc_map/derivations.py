@@ -68,6 +68,18 @@ def derive_usubjid(mapping: dict, rows: Rows, env: Environment, variable: str) -
 
 
 def _reference_dates(mapping: dict, env: Environment, pick: str) -> pd.Series:
+    """Per subject, the first or last non-missing {var} of {dataset} records matching {where}.
+
+    Cached for the run: EPOCH and the DM reference dates ask for the same ones often.
+    """
+    key = (mapping["dataset"], mapping["var"], repr(mapping.get("where")), pick)
+    cached = env.cache.get(key)
+    if cached is None:
+        cached = env.cache[key] = _compute_reference_dates(mapping, env, pick)
+    return cached
+
+
+def _compute_reference_dates(mapping: dict, env: Environment, pick: str) -> pd.Series:
     source = env.datasets[mapping["dataset"]]
     var = mapping["var"]
     if var not in source.columns:
@@ -77,8 +89,9 @@ def _reference_dates(mapping: dict, env: Environment, pick: str) -> pd.Series:
         source = source[condition_mask(mapping["where"], rows)]
     values = source[["USUBJID", var]]
     values = values[values[var] != ""]
-    grouped = values.groupby("USUBJID")[var]
-    return grouped.min() if pick == "first" else grouped.max()
+    ordered = values.sort_values(["USUBJID", var], kind="stable")
+    chosen = ordered.drop_duplicates("USUBJID", keep="first" if pick == "first" else "last")
+    return pd.Series(chosen[var].to_numpy(), index=chosen["USUBJID"].to_numpy())
 
 
 def derive_first_date(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
@@ -285,3 +298,19 @@ DERIVATIONS: dict[str, Derivation] = {
 }
 
 __all__ = ["DERIVATIONS", "Derivation", "ROW"]
+
+
+def derive_study_count(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+    """How many distinct non-empty {var} values a dataset holds (e.g. TS ACTSUB: treated subjects in DM).
+
+    The count is text, because its one use is a trial-summary value (TSVAL is character);
+    the same number on every record, like study_first_date.
+    """
+    values = _study_values(mapping, env)
+    return pd.Series(str(values.nunique()), index=rows.index, dtype=object)
+
+
+DERIVATIONS["study_count"] = Derivation(
+    "study_count", derive_study_count, required=("dataset", "var"),
+    params_help="dataset: DM, var: USUBJID, and an optional where: (e.g. {var: ACTARMCD, ne: ''})",
+    method="Number of distinct {var} in {dataset}{where}.")

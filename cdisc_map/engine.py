@@ -42,6 +42,7 @@ class Environment:
     visits: dict = field(default_factory=dict)  # casefolded raw visit name -> (VISITNUM, VISIT)
     unscheduled: set = field(default_factory=set)  # casefolded raw names of unscheduled visits
     spec_files: dict[str, str] = field(default_factory=dict)  # records source name -> spec file
+    cache: dict = field(default_factory=dict)  # derived lookups shared by derivations within a run
 
     def file_of(self, form: str) -> str:
         if form in self.raw:
