@@ -47,6 +47,9 @@ def spec_variables(spec: DatasetSpec) -> dict[str, dict]:
     for source in spec.data["sources"]:
         for var, mapping in source.get("variables", {}).items():
             found.setdefault(var, mapping)
+        for record in source.get("records", []):
+            for var, value in record.items():
+                found.setdefault(var, value if isinstance(value, dict) else {"constant": value})
     return found
 
 

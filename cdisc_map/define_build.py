@@ -143,9 +143,9 @@ def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None)
         for order, variable in enumerate(dataset.variables, 1):
             values = dataset.frame[variable.name]
             kind, length, digits = data_type(variable, values)
-            mapping = _mapping(variable.name, dataset.spec)
+            mapping = _mapping(variable.name, getattr(dataset, "spec", None))
             codelist_oid = None
-            name = _codelist_name(variable, dataset.spec)
+            name = _codelist_name(variable, getattr(dataset, "spec", None))
             if name and variable.type == "Char":
                 codelist_oid = collect.codelist(name, values, ct_oid)
                 extended = _extensions(mapping)

@@ -22,6 +22,11 @@ def sdtm_folder(out: Path, study_id: str) -> Path:
     return Path(out) / "m5" / "datasets" / study_id.lower() / "tabulations" / "sdtm"
 
 
+def adam_folder(out: Path, study_id: str) -> Path:
+    """OUT/m5/datasets/<studyid>/analysis/adam/datasets (the eCTD layout of design.md)."""
+    return Path(out) / "m5" / "datasets" / study_id.lower() / "analysis" / "adam" / "datasets"
+
+
 def write_package(
     datasets: list,
     target: Path,

@@ -11,13 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdisc_map.adam import build_adam, load_adam_specs
 from cdisc_map.define_build import PackageInfo, build_define
 from cdisc_map.errors import Problem, ProblemsError
-from cdisc_map.package import sdtm_folder, write_package
+from cdisc_map.package import adam_folder, sdtm_folder, write_package
 from cdisc_map.sdtm import build_sdtm
 from cdisc_map.specs import load_study
+from cdisc_map.standards.adam_metadata import load_adamig
 from cdisc_map.standards.metadata import load_sdtmig
 from cdisc_map.standards.terminology import load_ct
+from cdisc_map.timing import StageTimes
 from define_xml import write_define, write_stylesheet
 
 
@@ -33,6 +36,7 @@ class Written:
 class RunSummary:
     written: list[Written] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    times: StageTimes = field(default_factory=StageTimes)
 
 
 def write_define_files(define, folder: Path, created) -> None:
@@ -58,19 +62,42 @@ def run_study(
     if raw_dir is None or not raw_dir.is_dir():
         raise ProblemsError([Problem("raw export folder does not exist", file=str(raw_dir),
                                      hint="pass --raw DIR, or set raw.dir in study.yaml")])
+    summary = RunSummary()
+    times = summary.times
     progress(f"Mapping raw export {raw_dir}")
-    result = build_sdtm(study, raw_dir)
+    result = build_sdtm(study, raw_dir, times)
     if result.errors:
         raise ProblemsError(result.problems)
-    target = sdtm_folder(out_dir, study.study_id)
-    progress(f"Writing {len(result.datasets)} SDTM datasets to {target}")
-    datasets = [result.datasets[name] for name in sorted(result.datasets)]
-    define = build_define(study, datasets, load_ct(study.ct_version),
-                          PackageInfo("Tabulation", "SDTMIG", study.sdtmig_version, "SDTM"),
-                          ig=load_sdtmig(study.sdtmig_version))
-    write_package(datasets, target, extra=lambda folder, created: write_define_files(define, folder, created))
-    summary = RunSummary(problems=result.problems)
-    for dataset in datasets:
-        summary.written.append(Written(dataset.name, len(dataset.frame), len(dataset.variables),
-                                       target / f"{dataset.name.lower()}.xpt"))
+    summary.problems += result.problems
+    progress(f"Built {len(result.datasets)} SDTM datasets, "
+             f"{sum(len(d.frame) for d in result.datasets.values()):,} records")
+    sdtm = [result.datasets[name] for name in sorted(result.datasets)]
+
+    adam: list = []
+    adam_specs = load_adam_specs(study_dir)
+    if adam_specs.adsl is not None:
+        progress("Deriving ADaM from the SDTM datasets")
+        with times.stage("derive ADaM"):
+            adam, problems = build_adam(adam_specs, {d.name: d.frame for d in sdtm}, version=study.adamig_version)
+        if any(p.severity == "error" for p in problems):
+            raise ProblemsError(summary.problems + problems)
+        summary.problems += problems
+
+    terminology = load_ct(study.ct_version)
+    packages = [(sdtm_folder(out_dir, study.study_id), sdtm,
+                 PackageInfo("Tabulation", "SDTMIG", study.sdtmig_version, "SDTM"), load_sdtmig(study.sdtmig_version))]
+    if adam:
+        packages.append((adam_folder(out_dir, study.study_id), adam,
+                         PackageInfo("Analysis", "ADaMIG", study.adamig_version, "ADaM"),
+                         load_adamig(study.adamig_version)))
+    for target, datasets, info, ig in packages:
+        with times.stage("define.xml"):
+            define = build_define(study, datasets, terminology, info, ig=ig)
+        progress(f"Writing {len(datasets)} {info.purpose.lower()} datasets and define.xml to {target}")
+        with times.stage("write XPT"):
+            write_package(datasets, target,
+                          extra=lambda folder, created, define=define: write_define_files(define, folder, created))
+        for dataset in datasets:
+            summary.written.append(Written(dataset.name, len(dataset.frame), len(dataset.variables),
+                                           target / f"{dataset.name.lower()}.xpt"))
     return summary

@@ -34,6 +34,7 @@ from cdisc_map.errors import Problem, ProblemsError
 from cdisc_map.readers import RawForm, read_form
 from cdisc_map.specs import DatasetSpec, StudySpec, mapping_kind
 from cdisc_map.standards.terminology import load_ct
+from cdisc_map.timing import StageTimes
 
 SUPP_PREFIX = "__supp__"
 
@@ -135,6 +136,9 @@ def _all_mappings(spec: DatasetSpec):
         for block in ("variables", "supp"):
             for var, mapping in source.get(block, {}).items():
                 yield var, mapping
+        for record in source.get("records", []):
+            for var, value in record.items():
+                yield var, value if isinstance(value, dict) else {"constant": value}
 
 
 def _nested(mapping: dict):
@@ -235,13 +239,21 @@ def collapse_intervals(frame: pd.DataFrame, by: list[str], start: str, end: str)
     return merged.reset_index(drop=True)
 
 
-def build_sdtm(study: StudySpec, raw_dir: Path) -> BuildResult:
+def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None) -> BuildResult:
     """Every SDTM dataset of the study; problems collected, never raised one at a time."""
+    times = times or StageTimes()
     result = BuildResult()
-    forms, problems = read_raw_forms(study, raw_dir)
+    with times.stage("read raw"):
+        forms, problems = read_raw_forms(study, raw_dir)
     result.problems += problems
     if problems:
         return result
+    with times.stage("map SDTM"):
+        _map_all(study, forms, result)
+    return result
+
+
+def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult) -> None:
     sites, problems = subject_sites(study, forms)
     result.problems += problems
     env = Environment(study.study_id, study.forms, forms, sites, load_ct(study.ct_version))
@@ -267,13 +279,14 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> BuildResult:
 
     for spec in sorted(ordered, key=lambda s: s.name != "DM"):  # DM's late variables first: others read it
         frame = _sort(env.datasets[spec.name], spec.keys)
-        rows = Rows(frame, frame, spec.data["sources"][0]["form"], {}, spec.name, spec)
+        first_form = spec.data["sources"][0].get("form", f"{spec.name.lower()}.yaml records")
+        rows = Rows(frame, frame, first_form, {}, spec.name, spec)
         for var, mapping in {**spec.data.get("variables", {})}.items():
             if _is_late(mapping):
                 frame[var] = evaluate(mapping, rows, env, var)
         env.datasets[spec.name] = frame
 
-    files = {name: str(form.path) for name, form in forms.items()}
+    files = {**{name: str(form.path) for name, form in forms.items()}, **env.spec_files}
     for spec in ordered:
         frame = env.datasets[spec.name]
         dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology)
@@ -284,7 +297,6 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> BuildResult:
             supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version)
             result.problems += problems
             result.datasets[supp_dataset.name] = supp_dataset
-    return result
 
 
 def _record_location(frame: pd.DataFrame, position, env: Environment) -> dict:

@@ -106,6 +106,10 @@ class StudySpec:
     def sdtmig_version(self) -> str:
         return self.data["standards"]["sdtmig"]
 
+    @property
+    def adamig_version(self) -> str:
+        return self.data["standards"].get("adamig", "1.3")
+
     def default_raw_dir(self) -> Path | None:
         raw_dir = self.data["raw"].get("dir")
         return (self.folder / raw_dir).resolve() if raw_dir else None
@@ -353,6 +357,12 @@ def check_dataset_semantics(spec: DatasetSpec, study: StudySpec) -> list[Problem
                         hint="write the codelist's short name (e.g. SEX, NY, UNIT) or its NCI C-code")
 
     for index, source in enumerate(spec.data["sources"]):
+        for number, record in enumerate(source.get("records", [])):
+            for var, value in record.items():
+                if isinstance(value, dict):
+                    check_mapping(value, ("sources", index, "records", number, var))
+        if "form" not in source:
+            continue
         form = source["form"]
         if form not in forms:
             problem(f"form {form!r} is not in study.yaml", "sources", index, "form", hint=_choices(form, forms))

@@ -56,7 +56,9 @@ class Export:
         if form not in self._frames:
             path = self.folder / form
             if form.endswith(".xlsx"):
-                frame = pd.read_excel(path, sheet_name="Infusion Log", dtype=str, keep_default_na=False)
+                frame = pd.read_excel(
+        path, sheet_name="Infusion Log", dtype=str, keep_default_na=False, engine="openpyxl"
+    )
             else:
                 frame = pd.read_csv(path, dtype=str, keep_default_na=False)
             self._frames[form] = frame
