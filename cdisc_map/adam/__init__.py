@@ -1,0 +1,28 @@
+"""ADaM: ADSL and ADTTE derived from SDTM (or ADaM) DataFrames by declarative specs.
+
+`derive_tte(spec, datasets)` is the public entry for one time-to-event parameter;
+`build_adsl(spec, sdtm)` builds the subject-level dataset. The `*_dataset` / `build_*`
+functions return the records with their variable metadata (labels, types, formats)
+and the problems found, for the pipeline, the XPT writer and define.xml.
+"""
+
+from cdisc_map.adam.adsl import adsl_dataset, build_adsl
+from cdisc_map.adam.dataset import AdamDataset, AdamVariable
+from cdisc_map.adam.specs import AdamSpecs, build_adam, load_adam_specs
+from cdisc_map.adam.tte import AdamWarning, build_adtte, check_tte_spec, derive_tte, tte_method, tte_records
+
+__all__ = [
+    "AdamDataset",
+    "AdamSpecs",
+    "AdamVariable",
+    "AdamWarning",
+    "adsl_dataset",
+    "build_adam",
+    "build_adsl",
+    "build_adtte",
+    "check_tte_spec",
+    "derive_tte",
+    "load_adam_specs",
+    "tte_method",
+    "tte_records",
+]

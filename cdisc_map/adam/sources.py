@@ -1,0 +1,137 @@
+"""Reading the records a spec source names: dataset, supplemental qualifiers, filter.
+
+ADSL rules and time-to-event sources both say "the records of dataset X where C";
+this module answers that for any mapping of dataset name to DataFrame (SDTM or ADaM,
+ours or another tool's). Variables the parent lacks but its SUPP-- dataset holds as
+QNAMs (AEAGVHGR in SUPPAE, DONTYP in SUPPPR) are joined on, as SDTMIG's RDOMAIN /
+IDVAR / IDVARVAL link says, so a spec can filter on them like on any variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from cdisc_map import conditions
+
+SUBJECT = "USUBJID"
+
+
+class SourceError(Exception):
+    """A source a spec names cannot be read: missing dataset or variable, bad condition."""
+
+
+def condition_vars(condition: dict | None) -> list[str]:
+    """Variables a `where` condition reads."""
+    return [name for _kind, name in conditions.fields(condition)] if condition else []
+
+
+def source_records(datasets: Mapping[str, pd.DataFrame], name: str, needed: Iterable[str]) -> pd.DataFrame:
+    """Records of dataset `name` holding every variable in `needed` (SUPP-- QNAMs joined on).
+
+    Raises SourceError naming what is missing.
+    """
+    key = _dataset_key(datasets, name)
+    if key is None:
+        known = ", ".join(sorted(datasets)) or "none"
+        raise SourceError(f"dataset {name} is not among the datasets given (given: {known})")
+    frame = datasets[key]
+    needed = list(dict.fromkeys(v for v in needed if v))
+    if SUBJECT not in frame.columns:
+        raise SourceError(f"dataset {name} has no variable {SUBJECT}")
+    lacking = [v for v in needed if v not in frame.columns]
+    if lacking:
+        frame = _with_qualifiers(datasets, key, frame, lacking)
+        lacking = [v for v in needed if v not in frame.columns]
+    if lacking:
+        raise SourceError(f"dataset {name} has no variable {', '.join(lacking)}")
+    return frame
+
+
+def matching(frame: pd.DataFrame, condition: dict | None) -> pd.Series:
+    """Boolean mask of the records where `condition` holds (all of them without one)."""
+    if not condition:
+        return pd.Series(True, index=frame.index)
+    try:
+        return conditions.evaluate(condition, lambda _kind, name: frame[name], frame.index).astype(bool)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SourceError(f"condition {condition!r} cannot be evaluated: {exc}") from exc
+
+
+def sequence_var(frame: pd.DataFrame, name: str, explicit: str | None = None) -> str | None:
+    """The variable identifying a record for SRCSEQ: --SEQ for SDTM, ASEQ for ADaM, none for ADSL."""
+    if explicit:
+        return explicit
+    upper = name.upper()
+    if upper == "ADSL":
+        return None
+    candidate = "ASEQ" if upper.startswith("AD") else f"{upper[:2]}SEQ"
+    return candidate if candidate in frame.columns else None
+
+
+def text(values: pd.Series) -> pd.Series:
+    """Values as trimmed text, "" for missing; whole numbers without a decimal point (for IDVARVAL)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+def _dataset_key(datasets: Mapping[str, pd.DataFrame], name: str) -> str | None:
+    if name in datasets:
+        return name
+    wanted = name.upper()
+    return next((key for key in datasets if key.upper() == wanted), None)
+
+
+def _with_qualifiers(datasets: Mapping[str, pd.DataFrame], key: str, frame: pd.DataFrame,
+                     qnams: list[str]) -> pd.DataFrame:
+    """`frame` with the QNAMs of its SUPP-- dataset that it lacks as columns ("" where absent)."""
+    supp_key = _dataset_key(datasets, f"SUPP{key}")
+    if supp_key is None:
+        return frame
+    supp = datasets[supp_key]
+    if not {"USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"} <= set(supp.columns):
+        raise SourceError(f"{supp_key} lacks the SUPPQUAL variables USUBJID, IDVAR, IDVARVAL, QNAM, QVAL")
+    supp = supp.assign(QNAM=text(supp["QNAM"]), IDVAR=text(supp["IDVAR"]), IDVARVAL=text(supp["IDVARVAL"]),
+                       QVAL=text(supp["QVAL"]))
+    supp = supp[supp["QNAM"].isin(qnams)]
+    frame = frame.copy()
+    for qnam in sorted(set(supp["QNAM"])):  # only QNAMs the SUPP-- dataset has: others stay missing
+        frame[qnam] = ""
+    for idvar, group in supp.groupby("IDVAR", sort=True):
+        if idvar and idvar not in frame.columns:
+            raise SourceError(f"{supp_key} links records by {idvar}, which {key} does not have")
+        wide = group.pivot_table(index=["USUBJID", "IDVARVAL"], columns="QNAM", values="QVAL", aggfunc="first")
+        link = text(frame[idvar]) if idvar else pd.Series("", index=frame.index)
+        keys = pd.MultiIndex.from_arrays([text(frame[SUBJECT]), link])
+        for qnam in wide.columns:
+            found = wide[qnam].reindex(keys).to_numpy()
+            values = pd.Series(found, index=frame.index).astype(object)
+            frame[qnam] = values.where(values.notna(), frame[qnam])
+    return frame
+
+
+_OPERATOR_WORDS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def describe_condition(condition: dict | None) -> str:
+    """A condition in words for define.xml and messages: "DSCAT = 'DISPOSITION EVENT' and DSDECOD <> 'DEATH'"."""
+    if not condition:
+        return "all records"
+    if "all" in condition or "any" in condition:
+        joiner = " and " if "all" in condition else " or "
+        parts = [describe_condition(part) for part in condition.get("all", condition.get("any"))]
+        return joiner.join(f"({p})" if (" and " in p or " or " in p) else p for p in parts)
+    if "not" in condition:
+        return f"not ({describe_condition(condition['not'])})"
+    name = condition.get("var", condition.get("col"))
+    for op, word in _OPERATOR_WORDS.items():
+        if op in condition:
+            return f"{name} {word} {condition[op]!r}"
+    if "in" in condition or "not_in" in condition:
+        values = ", ".join(repr(v) for v in condition.get("in", condition.get("not_in", [])))
+        return f"{name} {'in' if 'in' in condition else 'not in'} ({values})"
+    if "missing" in condition:
+        return f"{name} is {'' if condition['missing'] else 'not '}missing"
+    return str(condition)

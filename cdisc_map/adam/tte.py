@@ -1,0 +1,491 @@
+"""Time-to-event parameters (ADaM BDS-TTE) from declarative specs: sources, not code.
+
+A parameter is a start date, event sources, optional competing-event sources and
+censoring sources, in the spirit of admiral's event_source / censor_source. Each
+source names a dataset, a filter (`where`, in the condition vocabulary of
+`cdisc_map.conditions`), a date variable and a description. Per subject:
+
+* the subjects are the records of the start dataset (usually ADSL) in the spec's
+  `population`; every one of them gets exactly one record, or an error says why not;
+* each source offers its first (events) or last (censors) matching record; `first:` /
+  `last:` override that, `from_start: true` ignores records dated before STARTDT;
+* the earliest event or competing event wins (ties: the order of the spec, events
+  before competing events); CNSR is 0 for an event, the source's positive code for a
+  competing event, so that cumulative incidence (Aalen-Johansen) can be estimated
+  from ADTTE alone;
+* a subject with no event is censored at the latest censoring date (ties: spec order);
+* with a `window` of N days, a record after STARTDT + N is censored at STARTDT + N
+  with the window's code (its SRCDOM/SRCVAR point at the start date it is counted from);
+* AVAL = ADT - STARTDT + 1 in days (the `aval` convention, stated in the spec).
+
+Partial dates become dates only by the spec's `impute` rule (ADTF says what was
+imputed); a date before STARTDT, a subject without a start date, a source naming a
+missing dataset or variable are errors naming subject, parameter and source. All
+problems are collected and raised together.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from cdisc_map.adam import imputation
+from cdisc_map.adam.dataset import AdamDataset, conform_adam
+from cdisc_map.adam.sources import (
+    SUBJECT,
+    SourceError,
+    condition_vars,
+    describe_condition,
+    matching,
+    sequence_var,
+    source_records,
+    text,
+)
+from cdisc_map.errors import Problem, ProblemsError
+
+EVENT, COMPETING, CENSOR = "event", "competing", "censor"
+ROLE_KEYS = {EVENT: "events", COMPETING: "competing", CENSOR: "censors"}
+SPEC_KEYS = {"paramcd", "param", "paramn", "start", "population", "events", "competing", "censors", "impute",
+             "window", "exclude_without_start", "aval", "comment"}
+SOURCE_KEYS = {"dataset", "where", "date", "first", "last", "desc", "evntdesc", "cnsr", "seq", "from_start", "impute"}
+#: AVAL conventions a spec may state, and the days added to ADT - STARTDT.
+AVAL_CONVENTIONS = {"ADT - STARTDT + 1": 1.0, "ADT - STARTDT": 0.0}
+DEFAULT_AVAL = "ADT - STARTDT + 1"
+AVALU = "DAYS"
+COLUMNS = ["STUDYID", "USUBJID", "PARAMCD", "PARAM", "PARAMN", "AVAL", "AVALU", "STARTDT", "STARTDTF", "ADT",
+           "ADTF", "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ"]
+NUMERIC = {"PARAMN", "AVAL", "STARTDT", "ADT", "CNSR", "SRCSEQ"}
+_PARAMCD = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
+DATASET = "ADTTE"
+CANDIDATE_COLUMNS = [SUBJECT, "ADT", "ADTF", "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ", "ROLE",
+                     "PRIORITY", "SOURCE"]
+
+
+class AdamWarning(UserWarning):
+    """Something in the data that did not stop the derivation but changes what was derived."""
+
+
+def derive_tte(spec: dict, datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One time-to-event parameter's ADTTE records from its spec and the datasets it names.
+
+    `spec` is a dict as loaded from the parameter's YAML; `datasets` maps dataset names
+    (ADSL, RS, DS, AE, ADRS, SUPPAE, ...) to DataFrames, from this tool or another.
+    Returns one record per subject of the population with the columns of `COLUMNS`
+    (numbers float64, text object with "" for missing). Raises ProblemsError with every
+    problem when any is an error; warnings (records left out for a partial date, for
+    example) are issued as AdamWarning.
+    """
+    records, problems = tte_records(spec, datasets)
+    if any(p.severity == "error" for p in problems):
+        raise ProblemsError(sorted(problems, key=lambda p: p.severity != "error"))
+    for problem in problems:
+        warnings.warn(str(problem), AdamWarning, stacklevel=2)
+    return records
+
+
+def tte_records(spec: dict, datasets: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[Problem]]:
+    """As `derive_tte`, but returning the problems (errors and warnings) instead of raising."""
+    problems = check_tte_spec(spec)
+    if any(p.severity == "error" for p in problems):
+        return _empty(), problems
+    report = _Report(spec["paramcd"], problems)
+    subjects = _subjects(spec, datasets, report)
+    candidates = [_candidates(spec, role, index, source, datasets, subjects, report)
+                  for role, index, source in _sources(spec)]
+    if subjects is None or any(c is None for c in candidates):  # a source could not be read
+        return _empty(), problems
+    return _choose(spec, subjects, candidates, report), problems
+
+
+# --- the spec ----------------------------------------------------------------------
+
+
+def check_tte_spec(spec: Any) -> list[Problem]:
+    """Everything wrong with a parameter spec's shape, before any data is read."""
+    problems: list[Problem] = []
+    if not isinstance(spec, dict):
+        return [Problem("a time-to-event spec must be a mapping", dataset=DATASET)]
+    paramcd = spec.get("paramcd")
+    label = str(paramcd) if paramcd else "time-to-event spec"
+
+    def bad(message: str, where: str | None = None, hint: str | None = None) -> None:
+        problems.append(Problem(f"{label}: {message}", dataset=DATASET, column=where, hint=hint))
+
+    for key in spec.keys() - SPEC_KEYS:
+        bad(f"unknown key {key!r}", key, hint=_suggest(key, SPEC_KEYS))
+    if not isinstance(paramcd, str) or not _PARAMCD.fullmatch(paramcd):
+        bad("paramcd must be 1 to 8 upper-case letters, digits or _, starting with a letter", "paramcd")
+    param = spec.get("param")
+    if not isinstance(param, str) or not param.strip() or len(param) > 40 or not param.isascii():
+        bad("param must be ASCII text of 1 to 40 characters", "param")
+    if "paramn" in spec and (not isinstance(spec["paramn"], int) or isinstance(spec["paramn"], bool)):
+        bad("paramn must be a whole number", "paramn")
+    start = spec.get("start")
+    if not isinstance(start, dict) or not {"dataset", "date"} <= start.keys() or start.keys() - {"dataset", "date"}:
+        bad("start must be {dataset: ..., date: ...}", "start", hint="e.g. start: {dataset: ADSL, date: HSCTDT}")
+    if "population" in spec and not isinstance(spec["population"], dict):
+        bad("population must be a condition such as {var: SAFFL, eq: Y}", "population")
+    if spec.get("aval", DEFAULT_AVAL) not in AVAL_CONVENTIONS:
+        bad(f"aval must be one of: {', '.join(AVAL_CONVENTIONS)}", "aval")
+    if not isinstance(spec.get("exclude_without_start", False), bool):
+        bad("exclude_without_start must be true or false", "exclude_without_start")
+    impute = spec.get("impute", {"partial": "none"})
+    if not isinstance(impute, dict) or impute.keys() != {"partial"} or impute["partial"] not in \
+            imputation.IMPUTATION_RULES:
+        bad(f"impute must be {{partial: {'|'.join(imputation.IMPUTATION_RULES)}}}", "impute")
+    if not spec.get("events"):
+        bad("needs at least one event source under `events`", "events")
+    codes: dict[int, str] = {}
+    competing_codes: set[int] = set()
+    for role, index, source in _sources(spec, strict=False):
+        where = f"{ROLE_KEYS[role]}[{index}]"
+        if not isinstance(source, dict):
+            bad("a source must be a mapping with dataset, date and desc", where)
+            continue
+        for key in source.keys() - SOURCE_KEYS:
+            bad(f"unknown key {key!r} in a source", where, hint=_suggest(key, SOURCE_KEYS))
+        for key in ("dataset", "date", "desc"):
+            if not isinstance(source.get(key), str) or not source[key].strip():
+                bad(f"a source needs `{key}`", where)
+        if source.get("first") and source.get("last"):
+            bad("a source takes either first or last, not both", where)
+        if "where" in source and not isinstance(source["where"], dict):
+            bad("where must be a condition such as {var: RSSTRESC, eq: RELAPSE}", where)
+        if source.get("impute", "none") not in imputation.IMPUTATION_RULES:
+            bad(f"impute must be one of {', '.join(imputation.IMPUTATION_RULES)}", where)
+        cnsr = source.get("cnsr", 0 if role == EVENT else None)
+        if role == EVENT and cnsr != 0:
+            bad("an event source has CNSR 0; censoring and competing codes go under censors/competing", where)
+        elif role != EVENT:
+            if not isinstance(cnsr, int) or isinstance(cnsr, bool) or cnsr < 1:
+                bad("a censoring or competing source needs `cnsr`, a positive whole number", where)
+                continue
+            _check_code(cnsr, str(source.get("desc")), codes, where, bad)
+            if role == COMPETING:
+                competing_codes.add(cnsr)
+    window = spec.get("window")
+    if window is not None:
+        if not isinstance(window, dict) or window.keys() != {"days", "cnsr", "desc"} or \
+                not isinstance(window["days"], int) or window["days"] < 0 or \
+                not isinstance(window["cnsr"], int) or window["cnsr"] < 1:
+            bad("window must be {days: N, cnsr: code, desc: ...} with whole numbers", "window")
+        else:
+            _check_code(window["cnsr"], str(window["desc"]), codes, "window", bad)
+    for source in spec.get("censors") or []:
+        if isinstance(source, dict) and source.get("cnsr") in competing_codes:
+            bad(f"CNSR {source['cnsr']} is used for a competing event and for censoring", "censors")
+    if window and isinstance(window, dict) and window.get("cnsr") in competing_codes:
+        bad(f"CNSR {window['cnsr']} is used for a competing event and for the window", "window")
+    return problems
+
+
+def _check_code(code: int, desc: str, codes: dict[int, str], where: str, bad) -> None:
+    if code in codes and codes[code] != desc:
+        bad(f"CNSR {code} is given two descriptions ({codes[code]!r} and {desc!r}); one code per reason", where)
+    codes.setdefault(code, desc)
+
+
+def _suggest(word: str, options: set[str]) -> str | None:
+    close = difflib.get_close_matches(word, sorted(options), n=1)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def _sources(spec: dict, strict: bool = True):
+    """(role, index, source) of every source, in priority order: events, competing, censors."""
+    for role in (EVENT, COMPETING, CENSOR):
+        sources = spec.get(ROLE_KEYS[role]) or []
+        if not isinstance(sources, list):
+            if strict:
+                continue
+            sources = [sources]
+        for index, source in enumerate(sources):
+            yield role, index, source
+
+
+def _source_name(role: str, index: int, source: dict) -> str:
+    return f"{role} source {index + 1} ({source.get('dataset')}.{source.get('date')})"
+
+
+class _Report:
+    """Problems of one parameter, each message starting with its PARAMCD."""
+
+    def __init__(self, paramcd: str, problems: list[Problem]):
+        self.paramcd = paramcd
+        self.problems = problems
+        self.failed = False
+
+    def error(self, message: str, **where: Any) -> None:
+        self.failed = True
+        self.problems.append(Problem(f"{self.paramcd}: {message}", dataset=DATASET, **where))
+
+    def warning(self, message: str, **where: Any) -> None:
+        self.problems.append(Problem(f"{self.paramcd}: {message}", dataset=DATASET, severity="warning", **where))
+
+    def per_record(self, rows: pd.DataFrame, message: str, severity: str = "error", column: str | None = None,
+                   hint: str | None = None) -> None:
+        """One problem per row of `rows`; `message` is formatted with the row's columns."""
+        if rows.empty:
+            return
+        if severity == "error":
+            self.failed = True
+        for row in rows.to_dict("records"):
+            self.problems.append(Problem(f"{self.paramcd}: {message.format(**row)}", dataset=DATASET,
+                                         value=str(row[SUBJECT]), column=column, severity=severity, hint=hint))
+
+
+def _impute_rule(spec: dict, source: dict | None = None) -> str:
+    if source and "impute" in source:
+        return source["impute"]
+    return spec.get("impute", {}).get("partial", "none")
+
+
+# --- subjects and their start dates --------------------------------------------------
+
+
+def _subjects(spec: dict, datasets: Mapping[str, pd.DataFrame], report: _Report) -> pd.DataFrame | None:
+    """USUBJID, STUDYID, STARTDT, STARTDTF and the start's pointer, for the population."""
+    start = spec["start"]
+    name, var = start["dataset"], start["date"]
+    population = spec.get("population")
+    try:
+        frame = source_records(datasets, name, [var, *condition_vars(population)])
+        frame = frame[matching(frame, population)]
+    except SourceError as exc:
+        report.error(f"start ({name}.{var}) or population: {exc}")
+        return None
+    subjects = pd.DataFrame({SUBJECT: text(frame[SUBJECT])}, index=frame.index)
+    doubled = subjects[subjects[SUBJECT].duplicated()]
+    report.per_record(doubled.drop_duplicates(), f"start dataset {name} has more than one record for the subject",
+                      hint="the start dataset must have one record per subject, such as ADSL")
+    subjects["STUDYID"] = text(frame["STUDYID"]) if "STUDYID" in frame.columns else ""
+    dates = imputation.analysis_dates(frame[var], _impute_rule(spec))
+    subjects["STARTDT"] = dates["days"]
+    subjects["STARTDTF"] = dates["flag"]
+    subjects["STARTVAL"] = text(frame[var])
+    seq = sequence_var(frame, name)
+    subjects["STARTSEQ"] = frame[seq].astype("float64") if seq else float("nan")
+    without = subjects[subjects["STARTDT"].isna()]
+    if spec.get("exclude_without_start"):
+        if not without.empty:
+            report.warning(f"{len(without)} subject(s) of the population have no start date {name}.{var} and are "
+                           f"excluded as the spec says (exclude_without_start): "
+                           f"{', '.join(without[SUBJECT])}")
+    else:
+        report.per_record(without, f"subject of the population has no usable start date {name}.{var} "
+                                   f"(value {{STARTVAL!r}})", column=var,
+                          hint="check the source data; or set exclude_without_start: true in the spec to leave "
+                               "such subjects out with a warning")
+    # subjects without a start were reported (error) or excluded (warning); the others are still checked
+    subjects = subjects[subjects["STARTDT"].notna()]
+    return subjects.drop_duplicates(SUBJECT).reset_index(drop=True)
+
+
+# --- candidate records per source ----------------------------------------------------
+
+
+def _candidates(spec: dict, role: str, index: int, source: dict, datasets: Mapping[str, pd.DataFrame],
+                subjects: pd.DataFrame | None, report: _Report) -> pd.DataFrame | None:
+    """The record each subject's source offers: its first (or last) usable matching record."""
+    name, var = source["dataset"], source["date"]
+    label = _source_name(role, index, source)
+    where = source.get("where")
+    try:
+        frame = source_records(datasets, name, [var, *condition_vars(where), source.get("seq")])
+        rows = frame[matching(frame, where)]
+    except SourceError as exc:
+        report.error(f"{label}: {exc}", column=var)
+        return None
+    if subjects is None:
+        return None
+    seq = sequence_var(frame, name, source.get("seq"))
+    rows = pd.DataFrame({
+        SUBJECT: text(rows[SUBJECT]),
+        "VALUE": text(rows[var]) if not pd.api.types.is_numeric_dtype(rows[var]) else rows[var].astype(str),
+        "SRCSEQ": rows[seq].astype("float64") if seq else float("nan"),
+        "ORDER": range(len(rows)),
+        "RAW": rows[var],
+    })
+    rows = rows.merge(subjects[[SUBJECT, "STARTDT"]], on=SUBJECT, how="inner")
+    dates = imputation.analysis_dates(rows["RAW"], _impute_rule(spec, source), floor=rows["STARTDT"])
+    rows["ADT"], rows["ADTF"], status = dates["days"], dates["flag"], dates["status"]
+    report.per_record(rows[status == imputation.PARTIAL],
+                      f"{label}: partial date {{VALUE}} not used (the spec has no imputation rule)",
+                      severity="warning", column=var,
+                      hint="add impute: {partial: first|mid|last} to the spec to use partial dates")
+    report.per_record(rows[status == imputation.MISSING],
+                      f"{label}: a matching record has no date; it is not used", severity="warning", column=var)
+    report.per_record(rows[status == imputation.INVALID],
+                      f"{label}: {{VALUE!r}} is not an ISO 8601 date", column=var)
+    rows = rows[rows["ADT"].notna()]
+    if source.get("from_start"):
+        rows = rows[rows["ADT"] >= rows["STARTDT"]]
+    last = source.get("last", role == CENSOR and not source.get("first"))
+    rows = rows.sort_values([SUBJECT, "ADT", "SRCSEQ", "ORDER"], na_position="last", kind="mergesort")
+    rows = rows.drop_duplicates(SUBJECT, keep="last" if last else "first")
+    desc = source["desc"]
+    return pd.DataFrame({
+        SUBJECT: rows[SUBJECT], "ADT": rows["ADT"], "ADTF": rows["ADTF"],
+        "CNSR": float(source.get("cnsr", 0)),
+        "EVNTDESC": source.get("evntdesc", desc),
+        "CNSDTDSC": "" if role == EVENT else desc,
+        "SRCDOM": name.upper(), "SRCVAR": var, "SRCSEQ": rows["SRCSEQ"],
+        "ROLE": role, "PRIORITY": _priority(spec, role, index), "SOURCE": label,
+    })
+
+
+def _priority(spec: dict, role: str, index: int) -> int:
+    """Tie-break rank: the source's position in the spec, events before competing events."""
+    if role == COMPETING:
+        return len(spec.get("events") or []) + index
+    return index
+
+
+# --- one record per subject ----------------------------------------------------------
+
+
+def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], report: _Report) -> pd.DataFrame:
+    offered = pd.concat([pd.DataFrame(columns=CANDIDATE_COLUMNS), *candidates], ignore_index=True)
+    offered["ADT"] = offered["ADT"].astype("float64")
+    is_event = offered["ROLE"].isin([EVENT, COMPETING])
+    events = offered[is_event].sort_values([SUBJECT, "ADT", "PRIORITY"], kind="mergesort")
+    events = events.drop_duplicates(SUBJECT, keep="first")
+    censors = offered[~is_event].sort_values([SUBJECT, "ADT", "PRIORITY"], ascending=[True, False, True],
+                                             kind="mergesort")
+    censors = censors.drop_duplicates(SUBJECT, keep="first")
+    chosen = pd.concat([events, censors[~censors[SUBJECT].isin(events[SUBJECT])]], ignore_index=True)
+    records = subjects.merge(chosen, on=SUBJECT, how="left")
+
+    report.per_record(records[records["ADT"].isna()],
+                      "subject has no event and no censoring date from any source",
+                      hint="add a censoring source every subject has, e.g. the start date or LSTALVDT")
+    early = records[records["ADT"] < records["STARTDT"]].assign(
+        ADTISO=lambda r: imputation.iso_of(r["ADT"]), STARTISO=lambda r: imputation.iso_of(r["STARTDT"]))
+    start = spec["start"]
+    report.per_record(early, "{SOURCE}: date {ADTISO} is before the start date {STARTISO} "
+                             f"({start['dataset']}.{start['date']})",
+                      hint="fix the data, or filter the source (where:, from_start: true) if such records "
+                           "must not count")
+    if report.failed or records.empty:
+        return _empty()
+
+    window = spec.get("window")
+    if window:
+        end = records["STARTDT"] + window["days"]
+        beyond = records["ADT"] > end
+        replacements = {"ADT": end, "ADTF": "", "EVNTDESC": window["desc"], "CNSDTDSC": window["desc"],
+                        "CNSR": float(window["cnsr"]), "SRCDOM": start["dataset"].upper(), "SRCVAR": start["date"],
+                        "SRCSEQ": records["STARTSEQ"]}
+        for column, value in replacements.items():
+            records[column] = records[column].where(~beyond, value)
+
+    offset = AVAL_CONVENTIONS[spec.get("aval", DEFAULT_AVAL)]
+    records["AVAL"] = records["ADT"] - records["STARTDT"] + offset
+    records["AVALU"] = AVALU
+    records["PARAMCD"] = spec["paramcd"]
+    records["PARAM"] = spec["param"]
+    records["PARAMN"] = float(spec["paramn"]) if "paramn" in spec else float("nan")
+    records = records.sort_values(SUBJECT, kind="mergesort").reset_index(drop=True)
+    return _typed(records[COLUMNS])
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    for column in COLUMNS:
+        values = frame[column] if column in frame else pd.Series(index=frame.index, dtype=object)
+        if column in NUMERIC:
+            out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
+        else:
+            out[column] = values.astype(object).where(values.notna(), "").astype(str).astype(object)
+    return out
+
+
+def _empty() -> pd.DataFrame:
+    return _typed(pd.DataFrame(columns=COLUMNS))
+
+
+# --- the ADTTE dataset ---------------------------------------------------------------
+
+
+def tte_method(spec: dict) -> str:
+    """The derivation of one parameter in words, from its spec (for define.xml and reviewers)."""
+
+    def source_text(source: dict, role: str) -> str:
+        pick = "last" if source.get("last", role == CENSOR and not source.get("first")) else "first"
+        where = f" where {describe_condition(source['where'])}" if source.get("where") else ""
+        after = ", on or after STARTDT" if source.get("from_start") else ""
+        code = f"CNSR={source.get('cnsr', 0)}"
+        return f"{pick} {source['dataset']}.{source['date']}{where}{after} ({code}, {source['desc']})"
+
+    start = spec["start"]
+    parts = [f"{spec['paramcd']}: STARTDT = {start['dataset']}.{start['date']}"]
+    if spec.get("population"):
+        parts.append(f"population: {start['dataset']} records where {describe_condition(spec['population'])}")
+    parts.append("event = earliest of: " + "; ".join(source_text(s, EVENT) for s in spec["events"]))
+    if spec.get("competing"):
+        parts.append("competing events (earliest of events and competing events wins): "
+                     + "; ".join(source_text(s, COMPETING) for s in spec["competing"]))
+    if spec.get("censors"):
+        parts.append("otherwise censored at the latest of: "
+                     + "; ".join(source_text(s, CENSOR) for s in spec["censors"]))
+    if spec.get("window"):
+        window = spec["window"]
+        parts.append(f"records after STARTDT + {window['days']} days are censored at STARTDT + {window['days']} "
+                     f"(CNSR={window['cnsr']}, {window['desc']})")
+    parts.append(f"partial dates: impute {_impute_rule(spec)}")
+    parts.append(f"AVAL = {spec.get('aval', DEFAULT_AVAL)} (days)")
+    return ". ".join(parts) + "."
+
+
+def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version: str = "1.3",
+                ) -> tuple[AdamDataset, list[Problem]]:
+    """ADTTE from every parameter spec: records, ADSL variables, metadata; never raises for data problems.
+
+    PARAMN is the spec's `paramn`, else the spec's position (1, 2, ...). ADSL variables
+    of the ADaMIG ADTTE table that ADSL holds (SUBJID, SITEID, TRT01P, flags, ...) are
+    joined on USUBJID.
+    """
+    problems: list[Problem] = []
+    frames = []
+    seen: dict[str, int] = {}
+    for position, spec in enumerate(specs, start=1):
+        records, found = tte_records(spec, datasets)
+        problems += found
+        if not isinstance(spec, dict):
+            continue
+        code = spec.get("paramcd")
+        if code in seen:
+            problems.append(Problem(f"PARAMCD {code} is defined by more than one spec", dataset=DATASET))
+        seen[str(code)] = position
+        if "paramn" not in spec:
+            records["PARAMN"] = float(position)
+        frames.append(records)
+    frame = pd.concat(frames, ignore_index=True) if frames else _empty()
+    if frame.groupby("PARAMN")["PARAMCD"].nunique().gt(1).any():
+        problems.append(Problem("PARAMN must be one-to-one with PARAMCD", dataset=DATASET, column="PARAMN"))
+    adsl = _adsl(datasets)
+    if adsl is not None:
+        from cdisc_map.standards.adam_metadata import load_adamig
+
+        wanted = [v.name for v in load_adamig(version).variables(DATASET)
+                  if v.name in adsl.columns and v.name not in COLUMNS[2:] and v.name != SUBJECT]
+        copies = adsl[[SUBJECT, *wanted]].assign(**{SUBJECT: text(adsl[SUBJECT])}).drop_duplicates(SUBJECT)
+        frame = frame.drop(columns=[c for c in wanted if c in frame.columns]).merge(copies, on=SUBJECT, how="left")
+    frame = frame.sort_values([SUBJECT, "PARAMN"], kind="mergesort").reset_index(drop=True)
+    conventions = sorted({s.get("aval", DEFAULT_AVAL) for s in specs if isinstance(s, dict)})
+    methods = {
+        "AVAL": f"{' or '.join(conventions) or DEFAULT_AVAL}, in days (as each parameter's spec states).",
+        "CNSR": "0 = event; a positive code per censoring reason or competing event, as each parameter's spec "
+                "lists them (EVNTDESC and CNSDTDSC describe each code).",
+    }
+    dataset, found = conform_adam(DATASET, frame, version=version, methods=methods)
+    dataset.comment = " ".join(tte_method(s) for s in specs if isinstance(s, dict) and not check_tte_spec(s))
+    return dataset, problems + found
+
+
+def _adsl(datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
+    return next((frame for key, frame in datasets.items() if key.upper() == "ADSL"), None)
