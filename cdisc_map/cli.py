@@ -68,6 +68,8 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
     for item in summary.written:
         click.echo(f"{item.name:<10}{item.records:>9}{item.variables:>11}  {item.path}")
     elapsed = time.perf_counter() - started
+    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.times.seconds.items())
+    click.echo(f"\nTime by stage: {stages}.")
     warnings = len(summary.problems)
     click.echo(f"\nWrote {len(summary.written)} datasets in {elapsed:.1f} s"
                + (f" with {warnings} warning(s)" if warnings else "") + ".")

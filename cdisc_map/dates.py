@@ -189,13 +189,16 @@ def is_complete_date(value: Any) -> bool:
 def iso_to_date(series: pd.Series) -> pd.Series:
     """The date portion of SDTM --DTC values as datetime64, NaT where partial, missing or impossible.
 
-    For study-day and age arithmetic, which only complete dates support.
+    For study-day and age arithmetic, which only complete dates support. Each distinct
+    value is parsed once: a study has far fewer distinct dates than records.
     """
-    text = series.astype("str")
+    codes, distinct = pd.factorize(series.astype("str"), use_na_sentinel=True)
+    text = pd.Series(distinct, dtype=object)
     day = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:T|$)", expand=False)
-    result = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
-    result.name = series.name
-    return result
+    parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").to_numpy()
+    values = parsed[codes] if len(parsed) else np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+    values = np.where(codes < 0, np.datetime64("NaT"), values)
+    return pd.Series(values, index=series.index, name=series.name)
 
 
 # --- formats --------------------------------------------------------------------------

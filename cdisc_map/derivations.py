@@ -63,8 +63,8 @@ def derive_usubjid(mapping: dict, rows: Rows, env: Environment, variable: str) -
     """USUBJID = STUDYID-SITEID-SUBJID: unique across the submission, stable across data cuts."""
     site = _sites(rows, env)
     subject = subject_ids(rows, env)
-    usubjid = env.study_id + "-" + site + "-" + subject
-    return usubjid.where(site != "", "").astype(object)
+    known = {s: f"{env.study_id}-{env.sites[s]}-{s}" for s in pd.unique(subject) if s in env.sites.index}
+    return subject.map(known).where(site != "", "").fillna("").astype(object)
 
 
 def _reference_dates(mapping: dict, env: Environment, pick: str) -> pd.Series:
@@ -203,9 +203,9 @@ def derive_epoch(mapping: dict, rows: Rows, env: Environment, variable: str) -> 
     to the minute when both have a time, else by calendar day; a partial record date, or
     one before the first epoch, has no epoch (null) rather than a guessed one.
     """
-    own = rows.variable(mapping["of"])
+    own_day, own_minute = day_and_minute(rows.variable(mapping["of"]))
     usubjid = rows.variable("USUBJID")
-    result = pd.Series("", index=rows.index, dtype=object)
+    result = np.full(len(usubjid), "", dtype=object)
     for step in mapping["epochs"]:
         start = step["start"]
         if isinstance(start, str):
@@ -213,13 +213,30 @@ def derive_epoch(mapping: dict, rows: Rows, env: Environment, variable: str) -> 
             boundary = usubjid.map(dm).fillna("")
         else:
             boundary = usubjid.map(_reference_dates(start, env, "first")).fillna("")
-        both_timed = (own.str.len() >= 16) & (boundary.str.len() >= 16)
-        by_minute = own.str.slice(0, 16) >= boundary.str.slice(0, 16)
-        by_day = own.str.slice(0, 10) >= boundary.str.slice(0, 10)
-        on_or_after = by_minute.where(both_timed, by_day)
-        started = (own.str.len() >= 10) & (boundary.str.len() >= 10) & on_or_after
-        result = result.where(~started, step["epoch"])
-    return result
+        day, minute = day_and_minute(boundary)
+        both_timed = ~np.isnan(own_minute) & ~np.isnan(minute)
+        by_minute = (own_day > day) | ((own_day == day) & (own_minute >= minute))
+        started = np.where(both_timed, by_minute, own_day >= day)  # NaN (partial) compares False
+        result[started] = step["epoch"]
+    return pd.Series(result, index=rows.index, dtype=object)
+
+
+def day_and_minute(iso: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Day number and minute of the day of ISO 8601 values (NaN where partial or without time).
+
+    Parsed once per distinct value, so comparing a million record dates costs what the
+    study's distinct dates cost.
+    """
+    codes, distinct = pd.factorize(iso.astype(str))
+    text = pd.Series(distinct, dtype=object)
+    days = dates.iso_to_date(text)
+    day = ((days - pd.Timestamp("1960-01-01")).dt.days).to_numpy(dtype="float64")
+    timed = text.str.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+    minute = (pd.to_numeric(text.str.slice(11, 13), errors="coerce") * 60
+              + pd.to_numeric(text.str.slice(14, 16), errors="coerce")).where(timed).to_numpy(dtype="float64")
+    if not len(distinct):
+        return np.full(len(codes), np.nan), np.full(len(codes), np.nan)
+    return np.where(codes < 0, np.nan, day[codes]), np.where(codes < 0, np.nan, minute[codes])
 
 
 def _schedule_position(rows: Rows, env: Environment, mapping: dict, variable: str) -> tuple[pd.Series, pd.Series]:
