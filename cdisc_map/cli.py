@@ -68,11 +68,48 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
     for item in summary.written:
         click.echo(f"{item.name:<10}{item.records:>9}{item.variables:>11}  {item.path}")
     elapsed = time.perf_counter() - started
+    counts = ", ".join(f"{n} {severity}(s)" for severity, n in summary.validation.items())
+    if summary.reports:
+        click.echo(f"\nValidation: {counts}; report in {summary.reports[-1]}")
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.times.seconds.items())
     click.echo(f"\nTime by stage: {stages}.")
     warnings = len(summary.problems)
     click.echo(f"\nWrote {len(summary.written)} datasets in {elapsed:.1f} s"
                + (f" with {warnings} warning(s)" if warnings else "") + ".")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "html"]), default="text",
+              show_default=True, help="Report format, printed on standard output.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error", show_default=True,
+              help="Exit 1 when there are findings at or above this severity.")
+@click.option("--ct", "ct_package", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A full CDISC CT package (NCI EVS tab-delimited text) instead of the bundled subset.")
+def validate(path: Path, fmt: str, fail_on: str, ct_package: Path | None) -> None:
+    """Check a package folder (XPTs + define.xml) or an OUT tree against the conformance rules.
+
+    Exit status: 0 when nothing at or above --fail-on, 1 when there is, 2 when PATH cannot be read.
+    """
+    from cdisc_map.standards.terminology import TerminologyError, load_ct_package
+    from cdisc_map.validate import NotAPackageError, exit_code, render, validate_path
+
+    try:
+        ct = load_ct_package(ct_package) if ct_package else None
+        report = validate_path(path, ct=ct)
+    except (NotAPackageError, TerminologyError, OSError, ProblemsError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(render(report, fmt, fail_on=fail_on))
+    sys.exit(exit_code(report, fail_on=fail_on))
+
+
+@main.command()
+def rules() -> None:
+    """List the validation rules: id, severity, what each checks and which CDISC/FDA rule it mirrors."""
+    from cdisc_map.validate import rules_text
+
+    click.echo(rules_text())
 
 
 @main.command("check-spec")

@@ -21,6 +21,7 @@ from cdisc_map.standards.adam_metadata import load_adamig
 from cdisc_map.standards.metadata import load_sdtmig
 from cdisc_map.standards.terminology import load_ct
 from cdisc_map.timing import StageTimes
+from cdisc_map.validate import validate_path, write_reports
 from define_xml import write_define, write_stylesheet
 
 
@@ -37,6 +38,8 @@ class RunSummary:
     written: list[Written] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     times: StageTimes = field(default_factory=StageTimes)
+    validation: dict[str, int] = field(default_factory=dict)  # severity -> findings
+    reports: list[Path] = field(default_factory=list)
 
 
 def write_define_files(define, folder: Path, created) -> None:
@@ -100,4 +103,11 @@ def run_study(
         for dataset in datasets:
             summary.written.append(Written(dataset.name, len(dataset.frame), len(dataset.variables),
                                            target / f"{dataset.name.lower()}.xpt"))
+
+    progress("Validating the packages")
+    with times.stage("validate"):
+        report = validate_path(Path(out_dir) / "m5" / "datasets" / study.study_id.lower(),
+                               sdtmig_version=study.sdtmig_version)
+        summary.reports = write_reports(report, Path(out_dir) / "validation")
+    summary.validation = report.severity_totals()
     return summary

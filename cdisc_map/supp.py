@@ -3,7 +3,9 @@
 Each value a spec maps under `supp:` becomes one record pointing at its parent record
 through IDVAR/IDVARVAL (--SEQ), or at the subject for DM. Text over 200 characters is
 split over QNAM, QNAM1, QNAM2, ... at word boundaries where possible, as SDTMIG 3.4
-section 4.5.3.2 describes, and never truncated.
+section 4.5.3.2 describes, and never truncated. A piece is cut before a blank, so the
+pieces joined as they are give the text back exactly (XPT drops trailing blanks, not
+leading ones); each piece's QLABEL carries its number, as QLABEL names one QNAM.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def supp_mappings(spec: DatasetSpec) -> dict[str, dict]:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most `limit` bytes, cut after a blank where one is near, so words stay whole."""
+    """Pieces of at most `limit` bytes that join back to `text`, cut before a blank where one is near."""
     pieces = []
     while len(text.encode("utf-8")) > limit:
         cut = limit
@@ -36,11 +38,19 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
             cut -= 1
         blank = text.rfind(" ", 0, cut)
         if blank > cut // 2:
-            cut = blank + 1
+            cut = blank
         pieces.append(text[:cut])
         text = text[cut:]
     pieces.append(text)
     return pieces
+
+
+def piece_label(label: str, number: int) -> str:
+    """QLABEL of piece `number` (0 is the first): "Comments", "Comments 1", ... within 40 characters."""
+    if number == 0:
+        return label
+    suffix = f" {number}"
+    return label[: 40 - len(suffix)] + suffix
 
 
 def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | None:
@@ -75,7 +85,7 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | 
         }).explode("PIECES", ignore_index=False)
         records["N"] = records.groupby(level=0).cumcount()
         records["QNAM"] = [qnam if n == 0 else f"{qnam[:7] if n < 10 else qnam[:6]}{n}" for n in records["N"]]
-        records["QLABEL"] = mapping["label"]
+        records["QLABEL"] = [piece_label(mapping["label"], n) for n in records["N"]]
         records["QVAL"] = records["PIECES"]
         records["QORIG"] = origin_of(mapping)
         records["QEVAL"] = mapping.get("eval", "")

@@ -40,7 +40,9 @@ def sdtm() -> dict[str, pd.DataFrame]:
         "ETHNIC": "NOT HISPANIC OR LATINO",
         "ARMCD": ["BLINA", "BLINA", "", "BLINA"], "ARM": [ARM, ARM, "", ARM],
         "ACTARMCD": ["BLINA", "BLINA", "", ""], "ACTARM": [ARM, ARM, "", ""],
-        "RFXSTDTC": ["2024-01-10T08:00", "2024-02-01T09:30", "", ""],
+        "RFSTDTC": ["2024-01-10T08:00", "2024-02-01T09:30", "", ""],
+        "RFENDTC": ["2024-01-18T08:00", "2024-02-07T10:00", "", ""],
+        "RFXSTDTC": ["2024-01-10T07:00", "2024-02-01T08:30", "", ""],  # premedication first
         "RFXENDTC": ["2024-01-18T08:00", "2024-02-07T10:00", "", ""],
         "RFICDTC": ["2024-01-02", "2024-01-20", "2024-01-25", "2024-02-01"],
         "RFPENDTC": ["2025-12-01", "2024-06-10", "2024-01-28", "2025-03-01"],

@@ -519,6 +519,7 @@ def hand_made_sdtm() -> dict:
                        "EXSTDTC": "2024-01-10T08:00", "EXENDTC": "2024-01-18T08:00"})
     dm["RFXSTDTC"] = ["2024-01-10T08:00"] * 6 + [""]
     dm["RFXENDTC"] = ["2024-01-18T08:00"] * 6 + [""]
+    dm["RFSTDTC"], dm["RFENDTC"] = dm["RFXSTDTC"], dm["RFXENDTC"]
     dm["ARMCD"] = ["BLINA"] * 6 + [""]
     dm["ARM"] = ["Blinatumomab bridge to allo-HSCT"] * 6 + [""]
     dm = dm.assign(AGE=40.0, AGEU="YEARS", SEX="F", RACE="ASIAN")

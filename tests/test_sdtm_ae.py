@@ -261,15 +261,15 @@ def test_gvhd_grades_sit_on_gvhd_terms(ae, suppae, raw_ae):
 def comments(suppae: pd.DataFrame, ae: pd.DataFrame) -> dict[tuple[str, str], str]:
     """(USUBJID, AESPID) -> the comment, its AECOMM, AECOMM1, ... pieces joined in order.
 
-    SDTMIG 3.4 4.5.3.2 splits long text between words; XPT pads values with blanks, so the
-    blank at a split cannot survive at the end of a piece: pieces are joined with one blank.
+    SDTMIG 3.4 4.5.3.2 splits long text between words; the cut is made before the blank,
+    which leads the next piece (XPT keeps leading blanks), so the pieces join back as they are.
     """
     pieces = suppae[suppae["QNAM"].str.match(r"^AECOMM\d*$")].copy()
     pieces["n"] = pieces["QNAM"].str.slice(6).replace("", "0").astype(int)
     joined = {}
     for (usubjid, idvarval), group in pieces.sort_values("n").groupby(["USUBJID", "IDVARVAL"]):
         assert list(group["n"]) == list(range(len(group)))
-        joined[(usubjid, idvarval)] = " ".join(group["QVAL"].str.strip())
+        joined[(usubjid, idvarval)] = "".join(group["QVAL"])
     spid = ae.assign(IDVARVAL=ae["AESEQ"].map(lambda v: str(int(v)))).set_index(["USUBJID", "IDVARVAL"])["AESPID"]
     return {(u, spid[(u, i)]): text for (u, i), text in joined.items()}
 

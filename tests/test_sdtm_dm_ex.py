@@ -110,16 +110,22 @@ def test_screen_failures_have_null_arm_and_a_reason(dm):
     assert (treated["ARMCD"] == "BLINA").all() and (treated["ARMNRS"] == "").all()
 
 
-def test_reference_dates_are_the_first_and_last_blinatumomab_bag(dm):
+def test_reference_dates_come_from_the_raw_logs(dm):
+    """RFSTDTC/RFENDTC: the blinatumomab infusion; RFXSTDTC/RFXENDTC: any protocol treatment (CG0148)."""
     frame, _ = dm
     log = infusion_log()
-    first = log.groupby("Subject ID")["start"].min().dt.strftime("%Y-%m-%dT%H:%M")
-    last = log.groupby("Subject ID")["stop"].max().dt.strftime("%Y-%m-%dT%H:%M")
+    first = log.groupby("Subject ID")["start"].min()
+    last = log.groupby("Subject ID")["stop"].max()
+    premed = raw_csv("premed.csv")
+    premed_at = pd.to_datetime(premed["Date"] + " " + premed["Time"], format="%d/%m/%Y %H:%M")
+    premed_at.index = premed["Subject"]
     by_subject = frame.set_index("SUBJID")
+    minute = "%Y-%m-%dT%H:%M"
     for subject in first.index:
-        assert by_subject.loc[subject, "RFSTDTC"] == first[subject]
-        assert by_subject.loc[subject, "RFXSTDTC"] == first[subject]
-        assert by_subject.loc[subject, "RFXENDTC"] == last[subject]
+        assert by_subject.loc[subject, "RFSTDTC"] == first[subject].strftime(minute)
+        assert by_subject.loc[subject, "RFENDTC"] == last[subject].strftime(minute)
+        assert by_subject.loc[subject, "RFXSTDTC"] == min(first[subject], premed_at[subject]).strftime(minute)
+        assert by_subject.loc[subject, "RFXENDTC"] == last[subject].strftime(minute)
 
 
 def test_consent_and_death_dates(dm):

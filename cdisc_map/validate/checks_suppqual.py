@@ -1,0 +1,123 @@
+"""Supplemental qualifiers: each resolves to exactly one parent; QNAM and QLABEL are sound."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from cdisc_map.validate.columns import one_to_one_breaks, text
+from cdisc_map.validate.loader import Dataset, Package
+from cdisc_map.validate.rules import check
+
+if TYPE_CHECKING:
+    from cdisc_map.validate.engine import Context
+
+QNAM = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
+MAX_QLABEL = 40
+
+
+def supp_datasets(package: Package) -> list[Dataset]:
+    return [d for d in package.sdtm if d.is_supp]
+
+
+@check("CM0301", "CM0302", "CM0306")
+def check_parents(package: Package, ctx: Context) -> None:
+    """Match every qualifier to its parent records by RDOMAIN, USUBJID, IDVAR, IDVARVAL."""
+    for supp in supp_datasets(package):
+        if not supp.has("RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL"):
+            continue  # the missing variables are reported by CM0201/CM0203
+        frame = supp.frame
+        rdomain, idvar = text(frame["RDOMAIN"]), text(frame["IDVAR"])
+        subjects, idvarval = text(frame["USUBJID"]), text(frame["IDVARVAL"])
+        if supp.name != "SUPPQUAL":
+            expected = supp.name[4:]
+            wrong = (rdomain != expected).to_numpy() & (rdomain != "").to_numpy()
+            if wrong.any():
+                ctx.out.add_rows("CM0306", supp, wrong, variable="RDOMAIN", values=rdomain,
+                                 message=f"RDOMAIN must be {expected} in {supp.name}")
+        groups = pd.DataFrame({"r": rdomain, "i": idvar}).groupby(["r", "i"], sort=True).indices
+        for (domain, variable), rows in groups.items():
+            if not domain:
+                continue  # null RDOMAIN: CM0202
+            mask = np.zeros(len(frame), dtype=bool)
+            mask[rows] = True
+            parent = package.get(domain)
+            if domain in package.datasets and parent is None:
+                continue  # the parent file is unreadable: CM0101
+            if parent is None or not parent.has("USUBJID"):
+                ctx.out.add_rows("CM0301", supp, mask, variable="RDOMAIN", values=rdomain,
+                                 message=f"the package has no {domain} dataset")
+                continue
+            if variable and variable not in parent.frame.columns:
+                ctx.out.add_rows("CM0306", supp, mask, variable="IDVAR", values=idvar,
+                                 message=f"IDVAR {variable} is not a variable of {domain}")
+                continue
+            # how many parent records each qualifier's key matches
+            if variable:
+                counts = pd.DataFrame({"s": text(parent.frame["USUBJID"]),
+                                       "v": text(parent.frame[variable])}).value_counts()
+                keys = pd.MultiIndex.from_arrays([subjects.to_numpy()[rows],
+                                                  idvarval.to_numpy()[rows]])
+            else:
+                counts = text(parent.frame["USUBJID"]).value_counts()
+                keys = pd.Index(subjects.to_numpy()[rows])
+            matches = np.zeros(len(frame))
+            matches[rows] = counts.reindex(keys, fill_value=0).to_numpy()
+            label = f"{variable} = " if variable else ""
+
+            def describe(p: int, count: np.ndarray = matches, domain: str = domain,
+                         label: str = label, idvarval: pd.Series = idvarval,
+                         subjects: pd.Series = subjects) -> str:
+                what = f"with {label}{idvarval.iat[p]!r}" if label else "(subject level)"
+                if count[p] == 0:
+                    return f"no {domain} record of {subjects.iat[p]} {what}"
+                return f"{int(count[p])} {domain} records of {subjects.iat[p]} {what}"
+
+            none = mask & (matches == 0)
+            if none.any():
+                ctx.out.add_rows("CM0301", supp, none, variable="IDVARVAL", values=idvarval,
+                                 message=describe)
+            several = mask & (matches > 1) & (not variable.endswith("GRPID"))
+            if several.any():
+                ctx.out.add_rows("CM0302", supp, several, variable="IDVARVAL",
+                                 values=idvarval, message=describe)
+
+
+@check("CM0303", "CM0304", "CM0305")
+def check_qualifier_names(package: Package, ctx: Context) -> None:
+    for supp in supp_datasets(package):
+        if not supp.has("QNAM"):
+            continue
+        frame = supp.frame
+        qnam = text(frame["QNAM"])
+        malformed = ((qnam != "") & ~qnam.str.fullmatch(QNAM.pattern)).to_numpy()
+        if malformed.any():
+            ctx.out.add_rows("CM0304", supp, malformed, variable="QNAM", values=qnam,
+                             message="QNAM must have at most 8 characters: A-Z, 0-9 and _, "
+                                     "starting with a letter")
+        keys = [c for c in ("USUBJID", "RDOMAIN", "IDVAR", "IDVARVAL") if c in frame.columns]
+        repeated = frame[[*keys, "QNAM"]].duplicated(keep="first").to_numpy() & (qnam != "").to_numpy()
+        if repeated.any():
+            ctx.out.add_rows("CM0303", supp, repeated, variable="QNAM", values=qnam,
+                             message="the parent record already has this QNAM")
+        if supp.has("QLABEL"):
+            _check_labels(supp, qnam, text(frame["QLABEL"]), ctx)
+
+
+def _check_labels(supp: Dataset, qnam: pd.Series, qlabel: pd.Series, ctx: Context) -> None:
+    long = (qlabel.str.len() > MAX_QLABEL).to_numpy()
+    if long.any():
+        ctx.out.add_rows("CM0305", supp, long, variable="QLABEL", values=qlabel,
+                         message=lambda p: f"QLABEL has {len(qlabel.iat[p])} characters")
+    columns = (("QNAM", qnam), ("QLABEL", qlabel))
+    for own, mask, earlier in one_to_one_breaks(qnam, qlabel, skip=(qnam == "").to_numpy()):
+        (name, values), (other, partners) = columns[own], columns[1 - own]
+        ctx.out.add_rows(
+            "CM0305", supp, mask, variable=name, values=values,
+            message=lambda p, n=name, v=values, o=other, w=partners, e=earlier: (
+                f"{n} {v.iat[p]!r} has {o} {w.iat[p]!r} here and {e[v.iat[p]]!r} "
+                "in an earlier record"),
+        )
