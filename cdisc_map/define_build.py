@@ -171,7 +171,7 @@ def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None)
                 method_oid=method_oid, role=variable.role or None,
                 has_no_data=bool(values.isna().all() if variable.type == "Num" else (values == "").all()),
             ))
-        value_list = _value_list(dataset, variables, where_clauses)
+        value_list = _value_list(dataset, variables, where_clauses, collect)
         if value_list is not None:
             value_lists.append(value_list)
         groups.append(model.Dataset(
@@ -180,6 +180,7 @@ def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None)
             purpose=info.purpose, repeating=dataset.name not in ("DM", "ADSL"),
             is_reference=dataset.name in ("TS", "TA", "TE", "TI", "TV"),
             cls=CLASS_NAMES.get(getattr(meta, "cls", ""), getattr(meta, "cls", None) or None),
+            subclasses=["TIME-TO-EVENT"] if {"CNSR", "PARAMCD", "AVAL"} <= set(dataset.frame.columns) else [],
             domain=dataset.name if not dataset.name.startswith("SUPP") else dataset.name[4:],
             sas_name=dataset.name, standard_oid=ig_oid, comment_oid=comment_oid,
             leaf_href=f"{dataset.name.lower()}.xpt", leaf_title=f"{dataset.name.lower()}.xpt",
@@ -217,7 +218,8 @@ def _dataset_meta(ig, name: str):
         return None
 
 
-def _value_list(dataset, variables: list[model.Variable], where_clauses: list) -> model.ValueList | None:
+def _value_list(dataset, variables: list[model.Variable], where_clauses: list,
+                collect: _Collector) -> model.ValueList | None:
     """Value-level metadata: SUPP-- QVAL by QNAM; a Findings result by --TESTCD; ADaM AVAL by PARAMCD."""
     frame = dataset.frame
     name = dataset.name
@@ -245,11 +247,16 @@ def _value_list(dataset, variables: list[model.Variable], where_clauses: list) -
             kind, length = "text", max(1, int(values.astype(str).str.len().max()))
         label = str(group["QLABEL"].iloc[0]) if "QLABEL" in group else None
         origin = str(group["QORIG"].iloc[0]) if "QORIG" in group and group["QORIG"].iloc[0] else parent.origin_type
+        method_oid = None
+        if origin == "Derived":
+            text = getattr(dataset, "methods", {}).get(f"{target}.{key}")
+            method_oid = (collect.method(f"MT.{name}.{target}.{key}", f"Algorithm for {target} of {key}", text)
+                          if text else parent.method_oid)
         items.append(model.Variable(
             oid=f"IT.{name}.{target}.{key}", name=target, label=label, data_type=kind, length=length,
             significant_digits=parent.significant_digits if kind == "float" else None,
             origin_type=origin, origin_source=ORIGIN_SOURCE.get(origin or ""),
-            order=order, mandatory=False, where_clause_oids=[where_oid],
+            order=order, mandatory=False, where_clause_oids=[where_oid], method_oid=method_oid,
         ))
     oid = f"VL.{name}.{target}"
     parent.value_list_oid = oid

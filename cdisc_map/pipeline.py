@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cdisc_map.adam import build_adam, load_adam_specs
+from cdisc_map.adam import build_adam, load_adam_specs, tte_method
 from cdisc_map.define_build import PackageInfo, build_define
 from cdisc_map.errors import Problem, ProblemsError
 from cdisc_map.package import adam_folder, sdtm_folder, write_package
@@ -85,6 +85,9 @@ def run_study(
         if any(p.severity == "error" for p in problems):
             raise ProblemsError(summary.problems + problems)
         summary.problems += problems
+        for dataset in adam:  # each parameter's derivation in words, for its value-level metadata
+            if dataset.name == "ADTTE":
+                dataset.methods.update({f"AVAL.{spec['paramcd']}": tte_method(spec) for spec in adam_specs.tte})
 
     terminology = load_ct(study.ct_version)
     packages = [(sdtm_folder(out_dir, study.study_id), sdtm,
