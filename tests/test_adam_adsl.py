@@ -14,6 +14,7 @@ import pyreadstat
 import pytest
 
 from cdisc_map.adam import AdamWarning, adsl_dataset, build_adsl, load_adam_specs
+from cdisc_map.adam.sources import SourceCache
 from cdisc_map.errors import ProblemsError
 from cdisc_map.package import write_package
 from cdisc_map.standards.adam_metadata import available_adamig_versions, load_adamig
@@ -309,3 +310,13 @@ def test_bundled_adsl_agrees_with_the_raw_export(bundled_adsl):
     screen_failures = set(raw("ie.csv").query("Eligible == 'No'")["Subject"])
     assert set(frame.index[frame["ITTFL"] == "N"]) == screen_failures
     assert set(frame.index[frame["SAFFL"] == "Y"]) == set(raw("transplant.csv")["Subject"])
+
+
+def test_a_cache_shared_with_other_rules_changes_nothing(spec, built):
+    dataset, problems = built
+    frames = sdtm()
+    cache = SourceCache()
+    adsl_dataset(spec, frames, cache=cache)  # fills the cache: masks, subjects as text, parsed dates
+    again, found = adsl_dataset(spec, frames, cache=cache)
+    pd.testing.assert_frame_equal(again.frame, dataset.frame)
+    assert [str(p) for p in found] == [str(p) for p in problems]

@@ -38,12 +38,16 @@ import pandas as pd
 from cdisc_map import conditions
 from cdisc_map.adam import imputation
 from cdisc_map.adam.dataset import AdamDataset, conform_adam
+from cdisc_map.adam.distinct import per_distinct_rows
 from cdisc_map.adam.sources import (
     SUBJECT,
+    SourceCache,
     SourceError,
     condition_vars,
     describe_condition,
     matching,
+    matching_dates,
+    matching_text,
     sequence_var,
     source_records,
     text,
@@ -77,9 +81,12 @@ def build_adsl(spec: dict, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def adsl_dataset(spec: dict, sdtm: Mapping[str, pd.DataFrame], version: str = "1.3",
-                 ) -> tuple[AdamDataset, list[Problem]]:
-    """ADSL with its variable metadata and every problem found (never raises for data problems)."""
-    records, problems = adsl_records(spec, sdtm, version)
+                 cache: SourceCache | None = None) -> tuple[AdamDataset, list[Problem]]:
+    """ADSL with its variable metadata and every problem found (never raises for data problems).
+
+    A `cache` shares work with the rest of one build (see `SourceCache`).
+    """
+    records, problems = adsl_records(spec, sdtm, version, cache)
     if records.empty and any(p.severity == "error" for p in problems):
         dataset, _ = conform_adam(DATASET, pd.DataFrame(columns=["STUDYID", "USUBJID"]), version=version)
         return dataset, problems
@@ -99,12 +106,12 @@ def adsl_dataset(spec: dict, sdtm: Mapping[str, pd.DataFrame], version: str = "1
 
 
 def adsl_records(spec: dict, sdtm: Mapping[str, pd.DataFrame], version: str = "1.3",
-                 ) -> tuple[pd.DataFrame, list[Problem]]:
+                 cache: SourceCache | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """The derived ADSL columns in spec order, untyped, and the problems found."""
     problems = check_adsl_spec(spec, version)
     if any(p.severity == "error" for p in problems):
         return pd.DataFrame(), problems
-    report = _Report(problems)
+    report = _Report(problems, SourceCache() if cache is None else cache)
     name = spec.get("subjects", "DM")
     try:
         subjects = source_records(sdtm, name, [])
@@ -201,8 +208,11 @@ def _suggest(word: str, options: set[str]) -> str | None:
 
 
 class _Report:
-    def __init__(self, problems: list[Problem]):
+    """The problems found, and the cache shared by the rules of one build."""
+
+    def __init__(self, problems: list[Problem], cache: SourceCache):
         self.problems = problems
+        self.cache = cache
 
     def error(self, message: str, **where: Any) -> None:
         self.problems.append(Problem(message, dataset=DATASET, **where))
@@ -246,12 +256,12 @@ def _evaluate(var: str, rule: dict, context: pd.DataFrame, sdtm: Mapping[str, pd
     if kind == "datetime":
         return imputation.analysis_datetimes(_column(context, rule["datetime"]))
     if kind in ("first", "last"):
-        return _first_or_last(kind, rule, context, sdtm)
+        return _first_or_last(kind, rule, context, sdtm, report.cache)
     if kind in ("first_date", "last_date"):
         return _extreme_date(var, kind, rule[kind], context, sdtm, report)
     if kind == "exists":
-        found = _matching_records(sdtm, rule["exists"]["dataset"], rule["exists"].get("where"), [])
-        return pd.Series("N", index=index, dtype=object).where(~context[SUBJECT].isin(set(found[SUBJECT])), "Y")
+        found = _Matching(sdtm, rule["exists"]["dataset"], rule["exists"].get("where"), [], report.cache)
+        return pd.Series("N", index=index, dtype=object).where(~context[SUBJECT].isin(set(found.subjects)), "Y")
     if kind == "when":
         return _when(var, rule, context, sdtm, report)
     duration = rule["duration"]
@@ -262,24 +272,36 @@ def _evaluate(var: str, rule: dict, context: pd.DataFrame, sdtm: Mapping[str, pd
     return (end - start + 1).astype("float64")
 
 
-def _matching_records(sdtm: Mapping[str, pd.DataFrame], name: str, where: dict | None,
-                      needed: list[str]) -> pd.DataFrame:
-    frame = source_records(sdtm, name, [*needed, *condition_vars(where)])
-    rows = frame[matching(frame, where)].copy()
-    rows[SUBJECT] = text(rows[SUBJECT])
-    return rows
+class _Matching:
+    """The records of a dataset where a condition holds: the dataset, the mask, the subjects as text."""
+
+    def __init__(self, sdtm: Mapping[str, pd.DataFrame], name: str, where: dict | None, needed: list[str],
+                 cache: SourceCache):
+        self.frame = source_records(sdtm, name, [*needed, *condition_vars(where)], cache)
+        self.mask = matching(self.frame, where, cache)
+        self.subjects = matching_text(self.frame, SUBJECT, self.mask, cache)
+        self.cache = cache
+
+    def values(self, var: str) -> pd.Series:
+        """`var` on the matching records."""
+        return self.frame[var][self.mask]
+
+    def dates(self, var: str, impute: str = "none") -> pd.DataFrame:
+        """`imputation.analysis_dates` of `var` on the matching records (each distinct value parsed once)."""
+        return matching_dates(self.frame, var, self.mask, impute, self.cache)
 
 
-def _first_or_last(kind: str, rule: dict, context: pd.DataFrame, sdtm: Mapping[str, pd.DataFrame]) -> pd.Series:
+def _first_or_last(kind: str, rule: dict, context: pd.DataFrame, sdtm: Mapping[str, pd.DataFrame],
+                   cache: SourceCache) -> pd.Series:
     name, var, by = rule["dataset"], rule[kind], rule.get("by")
-    rows = _matching_records(sdtm, name, rule.get("where"), [var, *([by] if by else [])])
-    seq = sequence_var(rows, name)
+    found = _Matching(sdtm, name, rule.get("where"), [var, *([by] if by else [])], cache)
+    seq = sequence_var(found.frame, name)
     order = pd.DataFrame({
-        SUBJECT: rows[SUBJECT],
-        "BY": imputation.analysis_dates(rows[by], "first")["days"] if by else 0.0,
-        "SEQ": rows[seq].astype("float64") if seq else 0.0,
-        "POSITION": range(len(rows)),
-        "VALUE": rows[var],
+        SUBJECT: found.subjects,
+        "BY": found.dates(by, "first")["days"] if by else 0.0,
+        "SEQ": found.values(seq).astype("float64") if seq else 0.0,
+        "POSITION": range(len(found.subjects)),
+        "VALUE": found.values(var),
     }).sort_values([SUBJECT, "BY", "SEQ", "POSITION"], na_position="first" if kind == "last" else "last",
                    kind="mergesort")
     picked = order.drop_duplicates(SUBJECT, keep="first" if kind == "first" else "last").set_index(SUBJECT)["VALUE"]
@@ -293,10 +315,10 @@ def _extreme_date(var: str, kind: str, sources: list[dict], context: pd.DataFram
     """Earliest / latest complete date per subject over several sources; partial dates do not count."""
     found, partial = [], []
     for source in sources:
-        rows = _matching_records(sdtm, source["dataset"], source.get("where"), [source["var"]])
-        dates = imputation.analysis_dates(rows[source["var"]])
-        found.append(pd.DataFrame({SUBJECT: rows[SUBJECT], "DAYS": dates["days"]}))
-        partial.append(rows.loc[dates["status"] == imputation.PARTIAL, SUBJECT])
+        rows = _Matching(sdtm, source["dataset"], source.get("where"), [source["var"]], report.cache)
+        dates = rows.dates(source["var"])
+        found.append(pd.DataFrame({SUBJECT: rows.subjects, "DAYS": dates["days"]}))
+        partial.append(rows.subjects[dates["status"] == imputation.PARTIAL])
     days = pd.concat(found, ignore_index=True).dropna(subset=["DAYS"])
     grouped = days.groupby(SUBJECT)["DAYS"]
     result = (grouped.min() if kind == "first_date" else grouped.max()).reindex(context[SUBJECT])
@@ -318,9 +340,11 @@ def _when(var: str, rule: dict, context: pd.DataFrame, sdtm: Mapping[str, pd.Dat
         if condition is None:
             holds = ~decided
         else:
-            for field in condition_vars(condition):
+            fields = list(dict.fromkeys(condition_vars(condition)))
+            for field in fields:
                 _column(context, field)
-            holds = conditions.evaluate(condition, lambda _kind, name: context[name], context.index) & ~decided
+            holds = per_distinct_rows(context, fields, lambda rows, condition=condition: conditions.evaluate(
+                condition, lambda _kind, name: rows[name], rows.index)) & ~decided
         values = _evaluate(var, then, context, sdtm, report)
         if result is None:
             result = values.where(holds) if pd.api.types.is_numeric_dtype(values) else \

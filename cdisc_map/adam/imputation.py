@@ -9,7 +9,10 @@ the month and day), as ADaMIG's *DTF variables require. Everything is column-wis
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from cdisc_map.adam.distinct import per_distinct
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 IMPUTATION_RULES = ("none", "first", "mid", "last")
@@ -32,76 +35,164 @@ def analysis_dates(values: pd.Series, impute: str = "none", floor: pd.Series | N
     partial date's possible range, an imputed date earlier than the floor is raised
     to it, so that an imputation never puts an event before the start of the risk.
     """
+    parsed = parse_dates(values, impute)
+    if floor is None or impute == "none":
+        return parsed[["days", "flag", "status"]]
+    return raised_to_floor(parsed, floor.reindex(values.index))
+
+
+def parse_dates(values: pd.Series, impute: str = "none") -> pd.DataFrame:
+    """`analysis_dates` without a floor, with the `latest` day each imputed date allows, for `raised_to_floor`.
+
+    Each distinct value is parsed once.
+    """
     if impute not in IMPUTATION_RULES:
         raise ValueError(f"imputation rule must be one of {', '.join(IMPUTATION_RULES)}, not {impute!r}")
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         days = values.astype("float64")
-        return _result(days, pd.Series("", index=values.index), days.notna().map({True: OK, False: MISSING}))
+        return _result(days, pd.Series("", index=values.index), days.notna().map({True: OK, False: MISSING}),
+                       pd.Series(float("nan"), index=values.index))
     if pd.api.types.is_datetime64_any_dtype(values):
         days = (values.dt.normalize() - SAS_EPOCH).dt.days.astype("float64")
-        return _result(days, pd.Series("", index=values.index), days.notna().map({True: OK, False: MISSING}))
-    return _from_iso(values.astype(object).where(values.notna(), "").astype(str).str.strip(), impute, floor)
+        return _result(days, pd.Series("", index=values.index), days.notna().map({True: OK, False: MISSING}),
+                       pd.Series(float("nan"), index=values.index))
+    return per_distinct(values, lambda distinct: _from_iso(_iso_text(distinct), impute))
 
 
-def _from_iso(text: pd.Series, impute: str, floor: pd.Series | None) -> pd.DataFrame:
-    parts = text.str.extract(_ISO_DATE)
-    year = pd.to_numeric(parts["year"], errors="coerce")
-    month = pd.to_numeric(parts["month"], errors="coerce")
-    day = pd.to_numeric(parts["day"], errors="coerce").where(month.notna())  # a day without its month is no use
-    empty = text == ""
-    unknown_year = text.str.startswith("-")  # SDTM "-----T07:15": no date at all
-    parsed = year.notna()
-    complete = parsed & month.notna() & day.notna()
+def raised_to_floor(parsed: pd.DataFrame, floor: pd.Series) -> pd.DataFrame:
+    """Dates of `parse_dates` where an imputed date earlier than `floor` (on the same index) is raised to it,
+    if the floor is a day the partial date allows."""
+    days = parsed["days"]
+    raise_to_floor = (parsed["status"] == IMPUTED) & floor.notna() & (days < floor) & (floor <= parsed["latest"])
+    return _result(days.where(~raise_to_floor, floor), parsed["flag"], parsed["status"])
 
-    exact = _days(year.where(complete), month, day)
-    earliest = _days(year, month.fillna(1), day.fillna(1))
-    month_end = _days(year, month.fillna(12), pd.Series(1, index=text.index))
-    month_end = month_end + pd.Series((_timestamps(month_end) + pd.offsets.MonthEnd(0)).dt.day - 1,
-                                      index=text.index).astype("float64")
-    latest = exact.fillna(month_end)
+
+def _iso_text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+def _from_iso(text: pd.Series, impute: str) -> pd.DataFrame:
+    """`days`, `flag` and `status` of ISO text, with the partial date's `latest` possible day (for the floor)."""
+    year, month, day, missing = _date_parts(text)  # missing: "" or "-----T07:15" (no date at all)
+    day = np.where(np.isnan(month), np.nan, day)
+    has_month, has_day = ~np.isnan(month), ~np.isnan(day)  # a day without its month is no use
+    parsed = ~np.isnan(year)
+    complete = parsed & has_month & has_day
+
+    exact = _days(np.where(complete, year, np.nan), month, day)
+    earliest = _days(year, np.where(has_month, month, 1), np.where(has_day, day, 1))
+    month_end = _days(year, np.where(has_month, month, 12), np.ones(len(text)), last=True)
+    latest = np.where(np.isnan(exact), month_end, exact)
     if impute == "first":
         guess = earliest
     elif impute == "last":
         guess = latest
     else:
-        guess = _days(year, month.fillna(7), day.fillna(15).where(month.notna(), 1))
+        guess = _days(year, np.where(has_month, month, 7), np.where(has_day, day, np.where(has_month, 15, 1)))
 
-    status = pd.Series(INVALID, index=text.index, dtype=object)
-    status[empty | unknown_year] = MISSING
-    status[complete & exact.notna()] = OK
-    partial = parsed & ~complete & earliest.notna()
-    status[partial] = PARTIAL if impute == "none" else IMPUTED
-
-    days = exact.where(status == OK)
-    flag = pd.Series("", index=text.index, dtype=object)
+    ok = complete & ~np.isnan(exact)
+    partial = parsed & ~complete & ~np.isnan(earliest)
+    status = np.select([partial, ok, missing], [PARTIAL if impute == "none" else IMPUTED, OK, MISSING],
+                       INVALID).astype(object)
+    days = np.where(ok, exact, np.nan)
+    flag = np.full(len(text), "", dtype=object)
     if impute != "none":
-        imputed = status == IMPUTED
-        if floor is not None:
-            floor = floor.reindex(text.index)
-            raise_to_floor = imputed & floor.notna() & (guess < floor) & (floor <= latest)
-            guess = guess.where(~raise_to_floor, floor)
-        days = days.where(~imputed, guess)
-        flag[imputed & month.notna()] = "D"
-        flag[imputed & month.isna()] = "M"
-    return _result(days, flag, status)
+        days = np.where(partial, guess, days)
+        flag[partial] = np.where(has_month[partial], "D", "M")
+    return _result(pd.Series(days, index=text.index), pd.Series(flag, index=text.index),
+                   pd.Series(status, index=text.index), pd.Series(latest, index=text.index))
 
 
-def _days(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
-    """Days since 1960-01-01 of year/month/day columns; NaN where any is missing or the day does not exist."""
-    known = year.notna() & month.notna() & day.notna()
-    frame = pd.DataFrame({"year": year.where(known, 1960), "month": month.where(known, 1),
-                          "day": day.where(known, 1)}).astype("int64")
-    stamps = pd.to_datetime(frame, errors="coerce")
-    days = (stamps - SAS_EPOCH).dt.days.astype("float64")
-    return days.where(known)
+def _date_parts(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month and day numbers of `_ISO_DATE` (NaN where absent or "-"), and where the text is "" or starts
+    with "-"; read character by character where `_plain` allows, else by the regular expression."""
+    codes, lengths, plain = _plain(text)
+    year, month, day = (np.full(len(text), np.nan) for _ in range(3))
+    missing = np.zeros(len(text), dtype=bool)
+    if not plain.all():
+        other = text[~plain]
+        parts = other.str.extract(_ISO_DATE)
+        for target, name in ((year, "year"), (month, "month"), (day, "day")):
+            target[~plain] = pd.to_numeric(parts[name], errors="coerce").to_numpy("float64")
+        missing[~plain] = ((other == "") | other.str.startswith("-")).to_numpy(bool)
+    chars, lengths = codes[plain], lengths[plain]
+    rows = np.arange(len(chars))
+    digit = (chars >= ord("0")) & (chars <= ord("9"))
+    number = chars.astype("int64") - ord("0")
+
+    def two_digits(at: np.ndarray) -> np.ndarray:
+        return digit[rows, at] & digit[rows, at + 1]
+
+    def is_char(at: np.ndarray | int, char: str) -> np.ndarray:
+        return chars[rows, at] == ord(char)
+
+    # YYYY, then -MM or --, then -DD or --, then the end or T and anything
+    month_at = np.full(len(chars), 5)
+    month_digits = is_char(4, "-") & two_digits(month_at)
+    month_part = month_digits | (is_char(4, "-") & is_char(5, "-"))
+    day_at = np.where(month_digits, 8, 7)
+    day_digits = is_char(day_at - 1, "-") & two_digits(day_at)
+    day_part = day_digits | (is_char(day_at - 1, "-") & is_char(day_at, "-"))
+    after_day = np.where(day_digits, day_at + 2, day_at + 1)
+    matched = digit[:, :4].all(axis=1) & (
+        (lengths == 4)
+        | month_part & (lengths == day_at - 1)
+        | month_part & day_part & ((lengths == after_day) | is_char(after_day, "T")))
+    year[plain] = np.where(matched, number[:, 0] * 1000 + number[:, 1] * 100 + number[:, 2] * 10 + number[:, 3],
+                           np.nan)
+    month[plain] = np.where(matched & month_digits, number[:, 5] * 10 + number[:, 6], np.nan)
+    day[plain] = np.where(matched & month_part & day_digits,
+                          number[rows, day_at] * 10 + number[rows, day_at + 1], np.nan)
+    missing[plain] = (lengths == 0) | is_char(0, "-")
+    return year, month, day, missing
+
+
+_PLAIN_WIDTH = 32
+
+
+def _plain(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Character codes (one row per value, 0 past its end) and lengths of `text`, and which values are plain:
+    short, ASCII and on one line, so that reading them by position is the same as by regular expression."""
+    values = text.to_numpy(dtype=object)
+    lengths = text.str.len().to_numpy("int64") if len(values) else np.zeros(0, dtype="int64")
+    codes = np.zeros((len(values), _PLAIN_WIDTH + 3), dtype=np.uint32)  # 0 columns: room to look past the end
+    plain = lengths <= _PLAIN_WIDTH
+    if plain.any():
+        short = values[plain].astype(f"<U{_PLAIN_WIDTH}")
+        codes[plain, :_PLAIN_WIDTH] = short.view(np.uint32).reshape(-1, _PLAIN_WIDTH)
+        plain[plain] = np.char.str_len(short) == lengths[plain]  # the conversion drops trailing NULs
+    plain &= (codes < 128).all(axis=1) & ~(codes == ord("\n")).any(axis=1)
+    return codes, lengths, plain
+
+
+_EPOCH_DAY = np.datetime64("1960-01-01", "D")
+
+
+def _days(year: np.ndarray, month: np.ndarray, day: np.ndarray, last: bool = False) -> np.ndarray:
+    """Days since 1960-01-01 (proleptic Gregorian) of year/month/day numbers; NaN where any is missing or the
+    day does not exist. With `last`, the last day of the month instead of `day`."""
+    known = ~(np.isnan(year) | np.isnan(month) | np.isnan(day))
+    year_, month_, day_ = (np.where(known, part, 1).astype("int64") for part in (year, month, day))
+    valid = known & (month_ >= 1) & (month_ <= 12) & (day_ >= 1)
+    months = ((year_ - 1970) * 12 + np.clip(month_, 1, 12) - 1).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    length = ((months + 1).astype("datetime64[D]") - first).astype("int64")
+    if last:
+        day_ = length
+    valid &= day_ <= length
+    return np.where(valid, (first - _EPOCH_DAY).astype("int64") + day_ - 1, np.nan)
 
 
 def _timestamps(days: pd.Series) -> pd.Series:
     return SAS_EPOCH + pd.to_timedelta(days.fillna(0), unit="D")
 
 
-def _result(days: pd.Series, flag: pd.Series, status: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame({"days": days.astype("float64"), "flag": flag.astype(object), "status": status.astype(object)})
+def _result(days: pd.Series, flag: pd.Series, status: pd.Series, latest: pd.Series | None = None) -> pd.DataFrame:
+    result = pd.DataFrame({"days": days.astype("float64"), "flag": flag.astype(object),
+                           "status": status.astype(object)})
+    if latest is not None:
+        result["latest"] = latest  # the last day a partial date allows, for the floor
+    return result
 
 
 def analysis_datetimes(values: pd.Series) -> pd.Series:
@@ -112,12 +203,51 @@ def analysis_datetimes(values: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64")
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-    parts = text.str.extract(_ISO_DATETIME)
-    day = _from_iso(parts["date"].fillna(""), "none", None)["days"]
-    hour, minute, second = (pd.to_numeric(parts[name], errors="coerce") for name in ("hour", "minute", "second"))
-    valid = hour.le(23) & minute.le(59) & second.fillna(0).le(59)
-    return (day * 86400 + hour * 3600 + minute * 60 + second.fillna(0)).where(valid).astype("float64")
+    return per_distinct(values, _datetimes_from_iso)
+
+
+def _datetimes_from_iso(values: pd.Series) -> pd.Series:
+    text = _iso_text(values)
+    day, hour, minute, second = _datetime_parts(text)
+    second = np.where(np.isnan(second), 0, second)
+    valid = (hour <= 23) & (minute <= 59) & (second <= 59)
+    seconds = np.where(valid, day * 86400 + hour * 3600 + minute * 60 + second, np.nan)
+    return pd.Series(seconds, index=values.index, dtype="float64")
+
+
+def _datetime_parts(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """SAS date, hour, minute and second numbers of `_ISO_DATETIME` (NaN where absent); read character by
+    character where `_plain` allows, else by the regular expression."""
+    codes, lengths, plain = _plain(text)
+    day, hour, minute, second = (np.full(len(text), np.nan) for _ in range(4))
+    if not plain.all():
+        parts = text[~plain].str.extract(_ISO_DATETIME)
+        day[~plain] = _from_iso(parts["date"].fillna(""), "none")["days"].to_numpy("float64")
+        for target, name in ((hour, "hour"), (minute, "minute"), (second, "second")):
+            target[~plain] = pd.to_numeric(parts[name], errors="coerce").to_numpy("float64")
+    chars, lengths = codes[plain], lengths[plain]
+    digit = (chars >= ord("0")) & (chars <= ord("9"))
+    number = chars.astype("int64") - ord("0")
+
+    def digits(*at: int) -> np.ndarray:
+        return digit[:, list(at)].all(axis=1)
+
+    def value(first: int, count: int) -> np.ndarray:
+        return sum(number[:, first + i] * 10 ** (count - 1 - i) for i in range(count))
+
+    # YYYY-MM-DDTHH:MM, then the end, or :SS then the end or a decimal point and at least one digit
+    position = np.arange(chars.shape[1])
+    fraction = (chars[:, 19] == ord(".")) & (lengths >= 21) & (digit | (position < 20) | (position >= lengths[:, None])
+                                                                ).all(axis=1)
+    with_seconds = (chars[:, 16] == ord(":")) & digits(17, 18) & ((lengths == 19) | fraction)
+    matched = digits(0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15) & (chars[:, [4, 7]] == ord("-")).all(axis=1) & \
+        (chars[:, 10] == ord("T")) & (chars[:, 13] == ord(":")) & ((lengths == 16) | with_seconds)
+    day[plain] = np.where(matched, _days(value(0, 4).astype("float64"), value(5, 2).astype("float64"),
+                                         value(8, 2).astype("float64")), np.nan)
+    hour[plain] = np.where(matched, value(11, 2), np.nan)
+    minute[plain] = np.where(matched, value(14, 2), np.nan)
+    second[plain] = np.where(matched & with_seconds, value(17, 2), np.nan)
+    return day, hour, minute, second
 
 
 def iso_of(days: pd.Series | float) -> pd.Series | str:

@@ -9,11 +9,14 @@ IDVAR / IDVARVAL link says, so a spec can filter on them like on any variable.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
 from cdisc_map import conditions
+from cdisc_map.adam import imputation
+from cdisc_map.adam.distinct import per_distinct, per_distinct_rows
 
 SUBJECT = "USUBJID"
 
@@ -22,15 +25,38 @@ class SourceError(Exception):
     """A source a spec names cannot be read: missing dataset or variable, bad condition."""
 
 
+class SourceCache:
+    """What one build works out more than once: SUPP-- joins, condition masks, text and dates of columns.
+
+    ADSL rules and time-to-event parameters read the same datasets through the same
+    conditions again and again. Entries are keyed by the identity of the frame they
+    come from, so a cache is valid only while no frame changes: one cache per build,
+    never kept beyond it.
+    """
+
+    def __init__(self) -> None:
+        self._results: dict[tuple[int, Hashable], Any] = {}
+        self._frames: list[pd.DataFrame] = []  # every keyed frame stays alive, so that no id is reused
+
+    def get(self, frame: pd.DataFrame, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The result of `compute()` for `frame` and `key`, computed on first use."""
+        entry = (id(frame), key)
+        if entry not in self._results:
+            self._results[entry] = compute()
+            self._frames.append(frame)
+        return self._results[entry]
+
+
 def condition_vars(condition: dict | None) -> list[str]:
     """Variables a `where` condition reads."""
     return [name for _kind, name in conditions.fields(condition)] if condition else []
 
 
-def source_records(datasets: Mapping[str, pd.DataFrame], name: str, needed: Iterable[str]) -> pd.DataFrame:
+def source_records(datasets: Mapping[str, pd.DataFrame], name: str, needed: Iterable[str],
+                   cache: SourceCache | None = None) -> pd.DataFrame:
     """Records of dataset `name` holding every variable in `needed` (SUPP-- QNAMs joined on).
 
-    Raises SourceError naming what is missing.
+    Raises SourceError naming what is missing. With a cache, the same join is made once.
     """
     key = _dataset_key(datasets, name)
     if key is None:
@@ -42,21 +68,60 @@ def source_records(datasets: Mapping[str, pd.DataFrame], name: str, needed: Iter
         raise SourceError(f"dataset {name} has no variable {SUBJECT}")
     lacking = [v for v in needed if v not in frame.columns]
     if lacking:
-        frame = _with_qualifiers(datasets, key, frame, lacking)
+        parent, wanted = frame, lacking
+        supp = datasets.get(_dataset_key(datasets, f"SUPP{key}") or "")
+        frame = (_with_qualifiers(datasets, key, parent, wanted) if cache is None else
+                 cache.get(parent, ("qualifiers", key, id(supp), tuple(wanted)),
+                           lambda: _with_qualifiers(datasets, key, parent, wanted)))
         lacking = [v for v in needed if v not in frame.columns]
     if lacking:
         raise SourceError(f"dataset {name} has no variable {', '.join(lacking)}")
     return frame
 
 
-def matching(frame: pd.DataFrame, condition: dict | None) -> pd.Series:
+def matching(frame: pd.DataFrame, condition: dict | None, cache: SourceCache | None = None) -> pd.Series:
     """Boolean mask of the records where `condition` holds (all of them without one)."""
     if not condition:
         return pd.Series(True, index=frame.index)
+    if cache is not None:
+        return cache.get(frame, ("where", repr(condition)), lambda: matching(frame, condition))
     try:
-        return conditions.evaluate(condition, lambda _kind, name: frame[name], frame.index).astype(bool)
+        names = _known_fields(condition, frame)
+        if names is not None:  # evaluated once per distinct combination of the values it reads
+            return per_distinct_rows(frame, names, lambda rows: _holds(condition, rows))
+        return _holds(condition, frame)
     except (ValueError, KeyError, TypeError) as exc:
         raise SourceError(f"condition {condition!r} cannot be evaluated: {exc}") from exc
+
+
+def _known_fields(condition: dict, frame: pd.DataFrame) -> list[str] | None:
+    """The frame's columns a condition reads; None if it reads another or is malformed (evaluation says why)."""
+    try:
+        names = list(dict.fromkeys(condition_vars(condition)))
+    except Exception:  # noqa: BLE001 - the evaluation reports a malformed condition in its own words
+        return None
+    if not frame.columns.is_unique or not all(isinstance(n, str) and n in frame.columns for n in names):
+        return None
+    return names
+
+
+def _holds(condition: dict, frame: pd.DataFrame) -> pd.Series:
+    return conditions.evaluate(condition, lambda _kind, name: frame[name], frame.index).astype(bool)
+
+
+def matching_text(frame: pd.DataFrame, var: str, mask: pd.Series, cache: SourceCache | None = None) -> pd.Series:
+    """`text` of `var` on the rows of `mask`; with a cache, the whole column is made text once."""
+    if cache is None or not mask.any():
+        return text(frame[var][mask])
+    return cache.get(frame, ("text", var), lambda: text(frame[var]))[mask]
+
+
+def matching_dates(frame: pd.DataFrame, var: str, mask: pd.Series, impute: str = "none",
+                   cache: SourceCache | None = None) -> pd.DataFrame:
+    """`imputation.parse_dates` of `var` on the rows of `mask`; with a cache, the whole column is parsed once."""
+    if cache is None or not mask.any():
+        return imputation.parse_dates(frame[var][mask], impute)
+    return cache.get(frame, ("dates", var, impute), lambda: imputation.parse_dates(frame[var], impute))[mask]
 
 
 def sequence_var(frame: pd.DataFrame, name: str, explicit: str | None = None) -> str | None:
@@ -72,6 +137,10 @@ def sequence_var(frame: pd.DataFrame, name: str, explicit: str | None = None) ->
 
 def text(values: pd.Series) -> pd.Series:
     """Values as trimmed text, "" for missing; whole numbers without a decimal point (for IDVARVAL)."""
+    return per_distinct(values, _text)
+
+
+def _text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values):
         return values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
     return values.astype(object).where(values.notna(), "").astype(str).str.strip()
@@ -93,9 +162,10 @@ def _with_qualifiers(datasets: Mapping[str, pd.DataFrame], key: str, frame: pd.D
     supp = datasets[supp_key]
     if not {"USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"} <= set(supp.columns):
         raise SourceError(f"{supp_key} lacks the SUPPQUAL variables USUBJID, IDVAR, IDVARVAL, QNAM, QVAL")
-    supp = supp.assign(QNAM=text(supp["QNAM"]), IDVAR=text(supp["IDVAR"]), IDVARVAL=text(supp["IDVARVAL"]),
+    qnam = text(supp["QNAM"])
+    supp = supp[qnam.isin(qnams)]
+    supp = supp.assign(QNAM=qnam[qnam.isin(qnams)], IDVAR=text(supp["IDVAR"]), IDVARVAL=text(supp["IDVARVAL"]),
                        QVAL=text(supp["QVAL"]))
-    supp = supp[supp["QNAM"].isin(qnams)]
     frame = frame.copy()
     for qnam in sorted(set(supp["QNAM"])):  # only QNAMs the SUPP-- dataset has: others stay missing
         frame[qnam] = ""

@@ -15,6 +15,7 @@ import pandas as pd
 
 from cdisc_map.adam.adsl import adsl_dataset
 from cdisc_map.adam.dataset import AdamDataset
+from cdisc_map.adam.sources import SourceCache
 from cdisc_map.adam.tte import build_adtte
 from cdisc_map.errors import Problem, ProblemsError
 from cdisc_map.specs import load_yaml
@@ -68,13 +69,14 @@ def build_adam(specs: AdamSpecs, sdtm: Mapping[str, pd.DataFrame], version: str 
     datasets: list[AdamDataset] = []
     problems: list[Problem] = []
     frames = dict(sdtm)
+    cache = SourceCache()  # ADSL rules and ADTTE sources read the same SDTM records through the same filters
     if specs.adsl is not None:
-        adsl, found = adsl_dataset(specs.adsl, sdtm, version)
+        adsl, found = adsl_dataset(specs.adsl, sdtm, version, cache)
         problems += [_located(p, specs.files.get("ADSL")) for p in found]
         datasets.append(adsl)
         frames["ADSL"] = adsl.frame
     if specs.tte:
-        adtte, found = build_adtte(specs.tte, frames, version)
+        adtte, found = build_adtte(specs.tte, frames, version, cache)
         problems += [_located(p, _file_of(p, specs.files)) for p in found]
         datasets.append(adtte)
     return datasets, problems

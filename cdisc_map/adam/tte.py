@@ -32,16 +32,20 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_map.adam import imputation
 from cdisc_map.adam.dataset import AdamDataset, conform_adam
 from cdisc_map.adam.sources import (
     SUBJECT,
+    SourceCache,
     SourceError,
     condition_vars,
     describe_condition,
     matching,
+    matching_dates,
+    matching_text,
     sequence_var,
     source_records,
     text,
@@ -88,18 +92,24 @@ def derive_tte(spec: dict, datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame
     return records
 
 
-def tte_records(spec: dict, datasets: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[Problem]]:
-    """As `derive_tte`, but returning the problems (errors and warnings) instead of raising."""
+def tte_records(spec: dict, datasets: Mapping[str, pd.DataFrame], cache: SourceCache | None = None,
+                ) -> tuple[pd.DataFrame, list[Problem]]:
+    """As `derive_tte`, but returning the problems (errors and warnings) instead of raising.
+
+    A `cache` shares work with the other parameters of one build (see `SourceCache`).
+    """
     problems = check_tte_spec(spec)
     if any(p.severity == "error" for p in problems):
         return _empty(), problems
     report = _Report(spec["paramcd"], problems)
-    subjects = _subjects(spec, datasets, report)
-    candidates = [_candidates(spec, role, index, source, datasets, subjects, report)
+    cache = SourceCache() if cache is None else cache
+    subjects = _subjects(spec, datasets, report, cache)
+    ranks = None if subjects is None else pd.factorize(subjects[SUBJECT], sort=True)[1]  # the subjects, sorted
+    candidates = [_candidates(spec, role, index, source, datasets, subjects, report, cache, ranks)
                   for role, index, source in _sources(spec)]
     if subjects is None or any(c is None for c in candidates):  # a source could not be read
         return _empty(), problems
-    return _choose(spec, subjects, candidates, report), problems
+    return _choose(spec, subjects, candidates, report, ranks), problems
 
 
 # --- the spec ----------------------------------------------------------------------
@@ -247,28 +257,30 @@ def _impute_rule(spec: dict, source: dict | None = None) -> str:
 # --- subjects and their start dates --------------------------------------------------
 
 
-def _subjects(spec: dict, datasets: Mapping[str, pd.DataFrame], report: _Report) -> pd.DataFrame | None:
+def _subjects(spec: dict, datasets: Mapping[str, pd.DataFrame], report: _Report,
+              cache: SourceCache) -> pd.DataFrame | None:
     """USUBJID, STUDYID, STARTDT, STARTDTF and the start's pointer, for the population."""
     start = spec["start"]
     name, var = start["dataset"], start["date"]
     population = spec.get("population")
     try:
-        frame = source_records(datasets, name, [var, *condition_vars(population)])
-        frame = frame[matching(frame, population)]
+        records = source_records(datasets, name, [var, *condition_vars(population)], cache)
+        mask = matching(records, population, cache)
     except SourceError as exc:
         report.error(f"start ({name}.{var}) or population: {exc}")
         return None
-    subjects = pd.DataFrame({SUBJECT: text(frame[SUBJECT])}, index=frame.index)
+    subjects = pd.DataFrame({SUBJECT: matching_text(records, SUBJECT, mask, cache)},
+                            index=records.index[mask.to_numpy(bool)])
     doubled = subjects[subjects[SUBJECT].duplicated()]
     report.per_record(doubled.drop_duplicates(), f"start dataset {name} has more than one record for the subject",
                       hint="the start dataset must have one record per subject, such as ADSL")
-    subjects["STUDYID"] = text(frame["STUDYID"]) if "STUDYID" in frame.columns else ""
-    dates = imputation.analysis_dates(frame[var], _impute_rule(spec))
+    subjects["STUDYID"] = matching_text(records, "STUDYID", mask, cache) if "STUDYID" in records.columns else ""
+    dates = matching_dates(records, var, mask, _impute_rule(spec), cache)
     subjects["STARTDT"] = dates["days"]
     subjects["STARTDTF"] = dates["flag"]
-    subjects["STARTVAL"] = text(frame[var])
-    seq = sequence_var(frame, name)
-    subjects["STARTSEQ"] = frame[seq].astype("float64") if seq else float("nan")
+    subjects["STARTVAL"] = matching_text(records, var, mask, cache)
+    seq = sequence_var(records, name)
+    subjects["STARTSEQ"] = records[seq][mask].astype("float64") if seq else float("nan")
     without = subjects[subjects["STARTDT"].isna()]
     if spec.get("exclude_without_start"):
         if not without.empty:
@@ -289,43 +301,50 @@ def _subjects(spec: dict, datasets: Mapping[str, pd.DataFrame], report: _Report)
 
 
 def _candidates(spec: dict, role: str, index: int, source: dict, datasets: Mapping[str, pd.DataFrame],
-                subjects: pd.DataFrame | None, report: _Report) -> pd.DataFrame | None:
+                subjects: pd.DataFrame | None, report: _Report, cache: SourceCache,
+                ranks: pd.Index | None = None) -> pd.DataFrame | None:
     """The record each subject's source offers: its first (or last) usable matching record."""
     name, var = source["dataset"], source["date"]
     label = _source_name(role, index, source)
     where = source.get("where")
     try:
-        frame = source_records(datasets, name, [var, *condition_vars(where), source.get("seq")])
-        rows = frame[matching(frame, where)]
+        frame = source_records(datasets, name, [var, *condition_vars(where), source.get("seq")], cache)
+        mask = matching(frame, where, cache)
     except SourceError as exc:
         report.error(f"{label}: {exc}", column=var)
         return None
     if subjects is None:
         return None
     seq = sequence_var(frame, name, source.get("seq"))
+    impute = _impute_rule(spec, source)
+    dates = matching_dates(frame, var, mask, impute, cache)
+    subject = matching_text(frame, SUBJECT, mask, cache)
     rows = pd.DataFrame({
-        SUBJECT: text(rows[SUBJECT]),
-        "VALUE": text(rows[var]) if not pd.api.types.is_numeric_dtype(rows[var]) else rows[var].astype(str),
-        "SRCSEQ": rows[seq].astype("float64") if seq else float("nan"),
-        "ORDER": range(len(rows)),
-        "RAW": rows[var],
+        SUBJECT: subject,
+        "VALUE": matching_text(frame, var, mask, cache) if not pd.api.types.is_numeric_dtype(frame[var])
+        else cache.get(frame, ("as str", var), lambda: frame[var].astype(str))[mask],
+        "SRCSEQ": frame[seq][mask].astype("float64") if seq else float("nan"),
+        "ORDER": range(len(subject)),
+        **{f"PARSED_{column}": dates[column] for column in dates.columns},  # dates, parsed once per column
     })
     rows = rows.merge(subjects[[SUBJECT, "STARTDT"]], on=SUBJECT, how="inner")
-    dates = imputation.analysis_dates(rows["RAW"], _impute_rule(spec, source), floor=rows["STARTDT"])
+    parsed = rows[[f"PARSED_{column}" for column in dates.columns]].set_axis(list(dates.columns), axis=1)
+    dates = parsed[["days", "flag", "status"]] if impute == "none" else \
+        imputation.raised_to_floor(parsed, rows["STARTDT"])
     rows["ADT"], rows["ADTF"], status = dates["days"], dates["flag"], dates["status"]
-    report.per_record(rows[status == imputation.PARTIAL],
+    report.per_record(_where(rows, status == imputation.PARTIAL),
                       f"{label}: partial date {{VALUE}} not used (the spec has no imputation rule)",
                       severity="warning", column=var,
                       hint="add impute: {partial: first|mid|last} to the spec to use partial dates")
-    report.per_record(rows[status == imputation.MISSING],
+    report.per_record(_where(rows, status == imputation.MISSING),
                       f"{label}: a matching record has no date; it is not used", severity="warning", column=var)
-    report.per_record(rows[status == imputation.INVALID],
+    report.per_record(_where(rows, status == imputation.INVALID),
                       f"{label}: {{VALUE!r}} is not an ISO 8601 date", column=var)
     rows = rows[rows["ADT"].notna()]
     if source.get("from_start"):
         rows = rows[rows["ADT"] >= rows["STARTDT"]]
     last = source.get("last", role == CENSOR and not source.get("first"))
-    rows = rows.sort_values([SUBJECT, "ADT", "SRCSEQ", "ORDER"], na_position="last", kind="mergesort")
+    rows = _sorted_by_subject(rows, ["ADT", "SRCSEQ", "ORDER"], ranks=ranks)
     rows = rows.drop_duplicates(SUBJECT, keep="last" if last else "first")
     desc = source["desc"]
     return pd.DataFrame({
@@ -338,6 +357,35 @@ def _candidates(spec: dict, role: str, index: int, source: dict, datasets: Mappi
     })
 
 
+def _where(rows: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    """The rows of `mask`; no copy of the frame when there are none (the usual case for problems)."""
+    return rows[mask] if mask.any() else rows.iloc[:0]
+
+
+def _sorted_by_subject(frame: pd.DataFrame, by: list[str], descending: frozenset[str] = frozenset(),
+                       ranks: pd.Index | None = None) -> pd.DataFrame:
+    """`frame.sort_values([USUBJID, *by], kind="mergesort")`, missing values last and `descending` keys from the
+    largest; the same stable order, found from numbers (the subjects' ranks) instead of comparing text.
+
+    `ranks`, the sorted subjects (a superset of the frame's), saves sorting them again.
+    """
+    if ranks is None:
+        subjects, _ = pd.factorize(frame[SUBJECT], sort=True)
+    else:
+        subjects = ranks.get_indexer(frame[SUBJECT])
+    if (subjects < 0).any():  # a missing (or unranked) USUBJID: leave its place to pandas
+        return frame.sort_values([SUBJECT, *by], ascending=[True, *(key not in descending for key in by)],
+                                 kind="mergesort")
+    keys: list[np.ndarray] = []
+    for key in reversed(by):  # np.lexsort sorts by its last key first
+        values = frame[key].to_numpy("float64")
+        missing = np.isnan(values)
+        filled = np.where(missing, 0.0, values)
+        keys += [-filled if key in descending else filled, missing]
+    keys.append(subjects)
+    return frame.iloc[np.lexsort(keys)]
+
+
 def _priority(spec: dict, role: str, index: int) -> int:
     """Tie-break rank: the source's position in the spec, events before competing events."""
     if role == COMPETING:
@@ -348,22 +396,22 @@ def _priority(spec: dict, role: str, index: int) -> int:
 # --- one record per subject ----------------------------------------------------------
 
 
-def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], report: _Report) -> pd.DataFrame:
+def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], report: _Report,
+            ranks: pd.Index | None = None) -> pd.DataFrame:
     offered = pd.concat([pd.DataFrame(columns=CANDIDATE_COLUMNS), *candidates], ignore_index=True)
     offered["ADT"] = offered["ADT"].astype("float64")
     is_event = offered["ROLE"].isin([EVENT, COMPETING])
-    events = offered[is_event].sort_values([SUBJECT, "ADT", "PRIORITY"], kind="mergesort")
+    events = _sorted_by_subject(offered[is_event], ["ADT", "PRIORITY"], ranks=ranks)
     events = events.drop_duplicates(SUBJECT, keep="first")
-    censors = offered[~is_event].sort_values([SUBJECT, "ADT", "PRIORITY"], ascending=[True, False, True],
-                                             kind="mergesort")
+    censors = _sorted_by_subject(offered[~is_event], ["ADT", "PRIORITY"], descending=frozenset({"ADT"}), ranks=ranks)
     censors = censors.drop_duplicates(SUBJECT, keep="first")
     chosen = pd.concat([events, censors[~censors[SUBJECT].isin(events[SUBJECT])]], ignore_index=True)
     records = subjects.merge(chosen, on=SUBJECT, how="left")
 
-    report.per_record(records[records["ADT"].isna()],
+    report.per_record(_where(records, records["ADT"].isna()),
                       "subject has no event and no censoring date from any source",
                       hint="add a censoring source every subject has, e.g. the start date or LSTALVDT")
-    early = records[records["ADT"] < records["STARTDT"]].assign(
+    early = _where(records, records["ADT"] < records["STARTDT"]).assign(
         ADTISO=lambda r: imputation.iso_of(r["ADT"]), STARTISO=lambda r: imputation.iso_of(r["STARTDT"]))
     start = spec["start"]
     report.per_record(early, "{SOURCE}: date {ADTISO} is before the start date {STARTISO} "
@@ -389,7 +437,7 @@ def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], 
     records["PARAMCD"] = spec["paramcd"]
     records["PARAM"] = spec["param"]
     records["PARAMN"] = float(spec["paramn"]) if "paramn" in spec else float("nan")
-    records = records.sort_values(SUBJECT, kind="mergesort").reset_index(drop=True)
+    records = _sorted_by_subject(records, [], ranks=ranks).reset_index(drop=True)
     return _typed(records[COLUMNS])
 
 
@@ -442,7 +490,7 @@ def tte_method(spec: dict) -> str:
 
 
 def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version: str = "1.3",
-                ) -> tuple[AdamDataset, list[Problem]]:
+                cache: SourceCache | None = None) -> tuple[AdamDataset, list[Problem]]:
     """ADTTE from every parameter spec: records, ADSL variables, metadata; never raises for data problems.
 
     PARAMN is the spec's `paramn`, else the spec's position (1, 2, ...). ADSL variables
@@ -452,8 +500,9 @@ def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version
     problems: list[Problem] = []
     frames = []
     seen: dict[str, int] = {}
+    cache = SourceCache() if cache is None else cache
     for position, spec in enumerate(specs, start=1):
-        records, found = tte_records(spec, datasets)
+        records, found = tte_records(spec, datasets, cache)
         problems += found
         if not isinstance(spec, dict):
             continue
@@ -475,7 +524,7 @@ def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version
                   if v.name in adsl.columns and v.name not in COLUMNS[2:] and v.name != SUBJECT]
         copies = adsl[[SUBJECT, *wanted]].assign(**{SUBJECT: text(adsl[SUBJECT])}).drop_duplicates(SUBJECT)
         frame = frame.drop(columns=[c for c in wanted if c in frame.columns]).merge(copies, on=SUBJECT, how="left")
-    frame = frame.sort_values([SUBJECT, "PARAMN"], kind="mergesort").reset_index(drop=True)
+    frame = _sorted_by_subject(frame, ["PARAMN"]).reset_index(drop=True)
     conventions = sorted({s.get("aval", DEFAULT_AVAL) for s in specs if isinstance(s, dict)})
     methods = {
         "AVAL": f"{' or '.join(conventions) or DEFAULT_AVAL}, in days (as each parameter's spec states).",
