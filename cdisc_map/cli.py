@@ -118,14 +118,22 @@ def check_spec(study_dir: Path) -> None:
     """Check a study's mapping specs: each problem with file, line and what to write instead."""
     from cdisc_map.specs import check_study
 
+    from cdisc_map.adam.specs import check_adam_specs
+
     study, problems = check_study(study_dir)
+    adam_version = study.adamig_version if study else "1.3"
+    problems = problems + check_adam_specs(study_dir, adam_version)
     if problems:
         for problem in problems:
             click.echo(str(problem))
         click.echo(f"\n{len(problems)} problem(s) in the specs of {study_dir}.")
         sys.exit(1)
+    from cdisc_map.adam.specs import load_adam_specs
+
     count = len(study.sdtm) if study else 0
-    click.echo(f"OK: study.yaml and {count} dataset spec(s) are valid.")
+    adam = load_adam_specs(study_dir)
+    adam_count = (adam.adsl is not None) + len(adam.tte)
+    click.echo(f"OK: study.yaml, {count} SDTM and {adam_count} ADaM spec(s) are valid.")
 
 
 if __name__ == "__main__":

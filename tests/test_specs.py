@@ -81,6 +81,14 @@ def test_unknown_codelist(study: Path):
     assert any("SEXX" in p.message and "not in CDISC CT" in p.message for p in problems)
 
 
+def test_adam_spec_problems_name_their_file(study: Path):
+    pfs = study / "adam" / "adtte" / "pfs.yaml"
+    edit(pfs, "paramcd: PFS", "paramcd: PROGRESSIONFREE")
+    result = CliRunner().invoke(main, ["check-spec", str(study)])
+    assert result.exit_code == 1
+    assert "pfs.yaml" in result.output and "PROGRESSIONFREE" in result.output
+
+
 def test_yaml_syntax_error_names_line(tmp_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("dataset: DM\nkeys: [STUDYID\nsources: []\n")

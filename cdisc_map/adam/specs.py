@@ -92,3 +92,23 @@ def _located(problem: Problem, path: Path | None) -> Problem:
         return problem
     return Problem(problem.message, file=str(path), row=problem.row, column=problem.column, value=problem.value,
                    hint=problem.hint, dataset=problem.dataset, severity=problem.severity)
+
+
+def check_adam_specs(study_dir: Path, version: str = "1.3") -> list[Problem]:
+    """Every problem of a study's ADaM specs before any data is read, each naming its file."""
+    from dataclasses import replace
+
+    from cdisc_map.adam.adsl import check_adsl_spec
+    from cdisc_map.adam.tte import check_tte_spec
+
+    try:
+        specs = load_adam_specs(study_dir)
+    except ProblemsError as exc:
+        return exc.problems
+    problems: list[Problem] = []
+    if specs.adsl is not None:
+        problems += [replace(p, file=p.file or str(specs.files["ADSL"])) for p in check_adsl_spec(specs.adsl, version)]
+    for spec in specs.tte:
+        path = specs.files.get(str(spec.get("paramcd")) if isinstance(spec, dict) else "", None)
+        problems += [replace(p, file=p.file or (str(path) if path else None)) for p in check_tte_spec(spec)]
+    return problems
