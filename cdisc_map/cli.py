@@ -116,9 +116,8 @@ def rules() -> None:
 @click.argument("study_dir", type=click.Path(path_type=Path, file_okay=False))
 def check_spec(study_dir: Path) -> None:
     """Check a study's mapping specs: each problem with file, line and what to write instead."""
-    from cdisc_map.specs import check_study
-
     from cdisc_map.adam.specs import check_adam_specs
+    from cdisc_map.specs import check_study
 
     study, problems = check_study(study_dir)
     adam_version = study.adamig_version if study else "1.3"
