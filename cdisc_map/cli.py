@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -14,9 +15,28 @@ from cdisc_map.errors import CdiscMapError, Problem, ProblemsError
 BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
 
 
-def _say(message: str, quiet: bool = False) -> None:
-    if not quiet:
-        click.echo(message, err=True)
+class Progress:
+    """Stage progress on standard error: one line rewritten in place on a terminal,
+    plain log lines otherwise (CI logs, pipes), nothing with --quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live = not quiet and sys.stderr.isatty()
+        self.started = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.quiet:
+            return
+        stamp = f"[{time.perf_counter() - self.started:6.1f} s] "
+        if self.live:
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            click.echo(f"\r\033[K{(stamp + message.strip())[:width]}", err=True, nl=False)
+        else:
+            click.echo(stamp + message, err=True)
+
+    def done(self) -> None:
+        if self.live:
+            click.echo("\r\033[K", err=True, nl=False)
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -51,18 +71,21 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
 
     study_dir = study_dir or BUNDLED_STUDY
     started = time.perf_counter()
+    progress = Progress(quiet)
     try:
-        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir,
-                            progress=lambda message: _say(message, quiet))
+        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress)
     except ProblemsError as exc:
+        progress.done()
         _print_problems(exc.problems)
         count = sum(p.severity == "error" for p in exc.problems)
         click.echo(f"\nFailed: {count} error(s); nothing was written and any earlier output was left as it was.",
                    err=True)
         sys.exit(1)
     except CdiscMapError as exc:
+        progress.done()
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
+    progress.done()
     _print_problems(summary.problems)
     click.echo(f"\n{'dataset':<10}{'records':>9}{'variables':>11}  file")
     for item in summary.written:

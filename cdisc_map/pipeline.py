@@ -68,7 +68,7 @@ def run_study(
     summary = RunSummary()
     times = summary.times
     progress(f"Mapping raw export {raw_dir}")
-    result = build_sdtm(study, raw_dir, times)
+    result = build_sdtm(study, raw_dir, times, progress)
     if result.errors:
         raise ProblemsError(result.problems)
     summary.problems += result.problems

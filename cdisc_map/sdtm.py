@@ -10,6 +10,7 @@ supplemental qualifiers are split off. Nothing here touches the disk but the rea
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -239,21 +240,24 @@ def collapse_intervals(frame: pd.DataFrame, by: list[str], start: str, end: str)
     return merged.reset_index(drop=True)
 
 
-def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None) -> BuildResult:
+def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None,
+               progress: Callable[[str], None] = lambda message: None) -> BuildResult:
     """Every SDTM dataset of the study; problems collected, never raised one at a time."""
     times = times or StageTimes()
     result = BuildResult()
     with times.stage("read raw"):
         forms, problems = read_raw_forms(study, raw_dir)
+    progress(f"  read {len(forms)} raw forms, {sum(len(f.frame) for f in forms.values()):,} rows")
     result.problems += problems
     if problems:
         return result
     with times.stage("map SDTM"):
-        _map_all(study, forms, result)
+        _map_all(study, forms, result, progress)
     return result
 
 
-def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult) -> None:
+def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
+             progress: Callable[[str], None]) -> None:
     sites, problems = subject_sites(study, forms)
     result.problems += problems
     env = Environment(study.study_id, study.forms, forms, sites, load_ct(study.ct_version))
@@ -276,6 +280,7 @@ def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult) -
         env.problems += non_ascii_problems(frame, spec, env) + check_problems(frame, spec, env)
         if "DM" == spec.name:
             _check_one_record_per_subject(frame, spec, env)
+        progress(f"  mapped {spec.name}: {len(frame):,} records")
 
     for spec in sorted(ordered, key=lambda s: s.name != "DM"):  # DM's late variables first: others read it
         frame = _sort(env.datasets[spec.name], spec.keys)

@@ -1,0 +1,72 @@
+"""The command line: run's progress and summary, validate's reports and exit codes, rules."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cdisc_map.cli import main
+from cdisc_map.xpt import read_xpt, write_xpt
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    result = CliRunner().invoke(main, ["run", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_run_logs_plain_stage_lines_when_not_on_a_terminal(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--out", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "] Mapping raw export" in result.output and "mapped AE:" in result.output
+    assert "\r" not in result.output
+    assert "Validation: 0 error(s)" in result.output
+    assert (tmp_path / "validation" / "report.html").is_file()
+
+
+def test_quiet_run_prints_only_the_summary(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0
+    assert "Mapping raw export" not in result.output
+    assert "Wrote 12 datasets" in result.output
+
+
+def test_validate_clean_package_exits_0_with_every_format(out):
+    for fmt in ("text", "json", "junit", "html"):
+        result = CliRunner().invoke(main, ["validate", str(out), "--format", fmt])
+        assert result.exit_code == 0, (fmt, result.output[:500])
+    document = json.loads(CliRunner().invoke(main, ["validate", str(out), "--format", "json"]).output)
+    assert document["summary"]["errors"] == 0 and document["summary"]["datasets"] == 12
+
+
+def test_validate_exits_1_on_a_defect_and_names_the_record(out, tmp_path):
+    package = tmp_path / "sdtm"
+    shutil.copytree(out / "m5" / "datasets" / "nct06111625" / "tabulations" / "sdtm", package)
+    frame, meta = read_xpt(package / "ae.xpt")
+    frame.loc[0, "AESEQ"] = frame.loc[1, "AESEQ"] if frame.loc[0, "USUBJID"] == frame.loc[1, "USUBJID"] else 99.0
+    frame.loc[0, "AESTDY"] = 0.0
+    write_xpt(frame, package / "ae.xpt", dataset="AE", label=meta.label, column_labels=meta.column_labels)
+    result = CliRunner().invoke(main, ["validate", str(package)])
+    assert result.exit_code == 1
+    assert frame.loc[0, "USUBJID"] in result.output
+
+
+def test_validate_exits_2_when_the_input_is_not_a_package(tmp_path):
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a package" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_rules_lists_every_rule():
+    from cdisc_map.validate import RULES
+
+    result = CliRunner().invoke(main, ["rules"])
+    assert result.exit_code == 0
+    assert all(rule_id in result.output for rule_id in RULES)
