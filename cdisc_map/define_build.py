@@ -186,7 +186,13 @@ def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None)
             leaf_href=f"{dataset.name.lower()}.xpt", leaf_title=f"{dataset.name.lower()}.xpt",
             variables=variables,
         ))
+    package = "sdtm" if info.purpose == "Tabulation" else "adam"
+    documents = [d for d in study.data.get("documents", []) if d["package"] == package]
+    leaves = [model.Document(leaf_id=f"LF.{d['id']}", href=d["href"], title=d["title"]) for d in documents]
     return model.Define(
+        documents=leaves,
+        annotated_crf=[model.DocumentRef(leaf_id=f"LF.{d['id']}") for d in documents if d["kind"] == "annotated_crf"],
+        supplemental_docs=[model.DocumentRef(leaf_id=f"LF.{d['id']}") for d in documents if d["kind"] == "supplemental"],
         study_oid=f"STDY.{study.study_id}", study_name=study.study_id,
         description=study.data["study"].get("description", study.data["study"].get("name", study.study_id)).strip(),
         protocol_name=study.data["study"].get("protocol", study.study_id),

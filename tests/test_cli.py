@@ -34,7 +34,7 @@ def test_quiet_run_prints_only_the_summary(tmp_path):
     result = CliRunner().invoke(main, ["run", "--out", str(tmp_path), "--quiet"])
     assert result.exit_code == 0
     assert "Mapping raw export" not in result.output
-    assert "Wrote 12 datasets" in result.output
+    assert "Wrote 13 datasets" in result.output
 
 
 def test_validate_clean_package_exits_0_with_every_format(out):
@@ -42,7 +42,7 @@ def test_validate_clean_package_exits_0_with_every_format(out):
         result = CliRunner().invoke(main, ["validate", str(out), "--format", fmt])
         assert result.exit_code == 0, (fmt, result.output[:500])
     document = json.loads(CliRunner().invoke(main, ["validate", str(out), "--format", "json"]).output)
-    assert document["summary"]["errors"] == 0 and document["summary"]["datasets"] == 12
+    assert document["summary"]["errors"] == 0 and document["summary"]["datasets"] == 13
 
 
 def test_validate_exits_1_on_a_defect_and_names_the_record(out, tmp_path):

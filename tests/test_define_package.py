@@ -1,5 +1,6 @@
 """define.xml of the SDTM package: schema-valid, and saying exactly what the XPT files hold."""
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -136,3 +137,21 @@ def test_deterministic_with_source_date_epoch(tmp_path, monkeypatch):
     first = (tmp_path / "a" / folder / "define.xml").read_bytes()
     assert first == (tmp_path / "b" / folder / "define.xml").read_bytes()
     assert b'CreationDateTime="2026-01-01T00:00:00' in first
+
+
+def test_documents_named_in_study_yaml_are_linked(tmp_path):
+    study = tmp_path / "study"
+    shutil.copytree(ROOT / "mappings" / "nct06111625", study)
+    text = (study / "study.yaml").read_text().replace("../../fixtures", str(ROOT / "fixtures"))
+    text += ("\ndocuments:\n"
+             "  - {id: acrf, title: Annotated CRF, href: acrf.pdf, kind: annotated_crf, package: sdtm}\n"
+             "  - {id: csdrg, title: Reviewer's Guide, href: csdrg.pdf, kind: supplemental, package: sdtm}\n")
+    (study / "study.yaml").write_text(text)
+    run_study(study, out_dir=tmp_path / "out")
+    folder = tmp_path / "out" / "m5" / "datasets" / "nct06111625" / "tabulations" / "sdtm"
+    assert validate(folder / "define.xml") == []
+    define = etree.parse(str(folder / "define.xml"), etree.XMLParser(resolve_entities=False, no_network=True))
+    assert define.find(".//def:AnnotatedCRF/def:DocumentRef", NS).get("leafID") == "LF.acrf"
+    assert define.find(".//def:SupplementalDoc/def:DocumentRef", NS).get("leafID") == "LF.csdrg"
+    hrefs = {leaf.get(f"{{{NS['xlink']}}}href") for leaf in define.findall(".//def:leaf", NS)}
+    assert {"acrf.pdf", "csdrg.pdf"} <= hrefs

@@ -219,3 +219,11 @@ def test_ascii_only(dm, ex):
         for column in frame.columns:
             if frame[column].dtype == object:
                 assert frame[column].fillna("").map(str.isascii).all(), column
+
+
+def test_suppdm_keeps_the_pre_treatment_blasts_as_collected(package):
+    supp, _ = pyreadstat.read_xport(str(package / "suppdm.xpt"))
+    eligibility = raw_csv("ie.csv").set_index("Subject")["Pre-treatment Blasts (%)"]
+    assert set(supp["QNAM"]) == {"BLSTPCT"} and (supp["IDVAR"] == "").all()
+    found = dict(zip(supp["USUBJID"].str[-3:], supp["QVAL"]))
+    assert found == {s: v.strip() for s, v in eligibility.items() if v.strip()}
