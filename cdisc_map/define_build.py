@@ -191,8 +191,8 @@ def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None)
     leaves = [model.Document(leaf_id=f"LF.{d['id']}", href=d["href"], title=d["title"]) for d in documents]
     return model.Define(
         documents=leaves,
-        annotated_crf=[model.DocumentRef(leaf_id=f"LF.{d['id']}") for d in documents if d["kind"] == "annotated_crf"],
-        supplemental_docs=[model.DocumentRef(leaf_id=f"LF.{d['id']}") for d in documents if d["kind"] == "supplemental"],
+        annotated_crf=_refs(documents, "annotated_crf"),
+        supplemental_docs=_refs(documents, "supplemental"),
         study_oid=f"STDY.{study.study_id}", study_name=study.study_id,
         description=study.data["study"].get("description", study.data["study"].get("name", study.study_id)).strip(),
         protocol_name=study.data["study"].get("protocol", study.study_id),
@@ -206,6 +206,10 @@ def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None)
         value_lists=value_lists, where_clauses=where_clauses,
         originator="cdisc-map", source_system="cdisc-map",
     )
+
+
+def _refs(documents: list[dict], kind: str) -> list[model.DocumentRef]:
+    return [model.DocumentRef(leaf_id=f"LF.{d['id']}") for d in documents if d["kind"] == kind]
 
 
 def _dataset_order(dataset) -> tuple:
