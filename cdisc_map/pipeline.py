@@ -7,7 +7,9 @@ raised together), so a package on disk is always one complete, consistent run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +68,37 @@ def run_study(
         raise ProblemsError([Problem("raw export folder does not exist", file=str(raw_dir),
                                      hint="pass --raw DIR, or set raw.dir in study.yaml")])
     summary = RunSummary()
+    with fewer_gc_passes():
+        _convert(study, study_dir, raw_dir, Path(out_dir), summary, progress)
+        # The datasets built in memory are gone by now: validation reads back what was written.
+        progress("Validating the packages")
+        with summary.times.stage("validate"):
+            report = validate_path(Path(out_dir) / "m5" / "datasets" / study.study_id.lower(),
+                                   sdtmig_version=study.sdtmig_version)
+            summary.reports = write_reports(report, Path(out_dir) / "validation")
+    summary.validation = report.severity_totals()
+    return summary
+
+
+@contextmanager
+def fewer_gc_passes() -> Iterator[None]:
+    """Run the garbage collector's full passes less often while frames of text are built.
+
+    Reading and mapping create millions of small strings and no reference cycles worth
+    collecting mid-run; the default thresholds make the collector rescan them over and
+    over (a third of read time on a 50,000-subject export).
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunSummary,
+             progress: Callable[[str], None]) -> None:
+    """Build SDTM and ADaM in memory and write both packages (nothing written on any error)."""
     times = summary.times
     progress(f"Mapping raw export {raw_dir}")
     result = build_sdtm(study, raw_dir, times, progress)
@@ -106,11 +139,3 @@ def run_study(
         for dataset in datasets:
             summary.written.append(Written(dataset.name, len(dataset.frame), len(dataset.variables),
                                            target / f"{dataset.name.lower()}.xpt"))
-
-    progress("Validating the packages")
-    with times.stage("validate"):
-        report = validate_path(Path(out_dir) / "m5" / "datasets" / study.study_id.lower(),
-                               sdtmig_version=study.sdtmig_version)
-        summary.reports = write_reports(report, Path(out_dir) / "validation")
-    summary.validation = report.severity_totals()
-    return summary

@@ -214,7 +214,7 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
     name = _pick_sheet(path, workbook.sheet_names, sheet)
     try:
         rows = [
-            [_excel_value_text(value) for value in row]
+            [value if type(value) is str else _excel_value_text(value) for value in row]
             for row in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
         ]
     except (CalamineError, OSError, ValueError) as exc:
