@@ -161,13 +161,10 @@ def write_xpt(
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         try:
-            pyreadstat.write_xport(
-                prepared,
-                str(temporary),
+            pyreadstat.write_xport(prepared, str(temporary), file_format_version=5,  # submissions need v5
                 file_label=label,
                 column_labels=[column_labels[c] for c in prepared.columns],
                 table_name=dataset,
-                file_format_version=5,
                 variable_format={c: f.upper() for c, f in formats.items()} or None,
             )
             _pin_timestamps(temporary, stamp)

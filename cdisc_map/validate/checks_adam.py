@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from cdisc_map.validate.checks_sdtm import check_subject_spine
 from cdisc_map.validate.columns import (
-    first_rows,
     is_text,
     number_text,
     one_to_one_breaks,
@@ -56,32 +56,11 @@ def check_required(package: Package, ctx: Context) -> None:
 
 
 @check("CM0402", "CM0403")
-def check_subject_spine(package: Package, ctx: Context) -> None:
+def check_adsl_spine(package: Package, ctx: Context) -> None:
     adsl = package.get("ADSL")
     if adsl is None or not adsl.has("USUBJID"):
         return
-    subjects = adsl.frame["USUBJID"]
-    repeated = subjects.duplicated(keep="first").to_numpy() & ~adsl.blank("USUBJID")
-    if repeated.any():
-        ctx.out.add_rows("CM0402", adsl, repeated, variable="USUBJID", values=subjects,
-                         message="the subject already has an ADSL record")
-    known = set(subjects)
-    for dataset in package.adam:
-        if dataset is adsl or not dataset.has("USUBJID"):
-            continue
-        ids = dataset.frame["USUBJID"]
-        unknown = ~ids.isin(known).to_numpy() & ~dataset.blank("USUBJID")
-        if not unknown.any():
-            continue
-        positions, counts = first_rows(ids, unknown)
-        mask = np.zeros(len(ids), dtype=bool)
-        mask[positions] = True
-        count_at = dict(zip(positions.tolist(), counts.tolist()))
-        ctx.out.add_rows(
-            "CM0403", dataset, mask, variable="USUBJID", values=ids,
-            message=lambda p, c=count_at, n=dataset.name: (
-                f"the subject has {c[p]} {n} record(s) (first shown) but no ADSL record"),
-        )
+    check_subject_spine(adsl, package.adam, ctx, duplicate_rule="CM0402", orphan_rule="CM0403")
 
 
 @check("CM0404", "CM0405", "CM0406")

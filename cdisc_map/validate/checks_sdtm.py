@@ -162,14 +162,20 @@ def check_subjects(package: Package, ctx: Context) -> None:
             ctx.out.add("CM0217", file=package.file,
                         message=f"the SDTM package in {package.file} has no dm.xpt")
         return
-    subjects = dm.frame["USUBJID"]
-    repeated = subjects.duplicated(keep="first").to_numpy() & ~dm.blank("USUBJID")
+    check_subject_spine(dm, with_subjects, ctx, duplicate_rule="CM0209", orphan_rule="CM0208")
+
+
+def check_subject_spine(spine: Dataset, datasets: list[Dataset], ctx: Context, *,
+                        duplicate_rule: str, orphan_rule: str) -> None:
+    """One record per subject in the spine (DM, ADSL), and every other dataset's subject in it."""
+    subjects = spine.frame["USUBJID"]
+    repeated = subjects.duplicated(keep="first").to_numpy() & ~spine.blank("USUBJID")
     if repeated.any():
-        ctx.out.add_rows("CM0209", dm, repeated, variable="USUBJID", values=subjects,
-                         message="the subject already has a DM record")
+        ctx.out.add_rows(duplicate_rule, spine, repeated, variable="USUBJID", values=subjects,
+                         message=f"the subject already has a {spine.name} record")
     known = set(subjects)
-    for dataset in with_subjects:
-        if dataset is dm:
+    for dataset in datasets:
+        if dataset is spine or not dataset.has("USUBJID"):
             continue
         ids = dataset.frame["USUBJID"]
         unknown = ~ids.isin(known).to_numpy() & ~dataset.blank("USUBJID")
@@ -180,9 +186,9 @@ def check_subjects(package: Package, ctx: Context) -> None:
         mask[positions] = True
         count_at = dict(zip(positions.tolist(), counts.tolist()))
         ctx.out.add_rows(
-            "CM0208", dataset, mask, variable="USUBJID", values=ids,
-            message=lambda p, c=count_at, n=dataset.name: (
-                f"the subject has {c[p]} {n} record(s) (first shown) but no DM record"),
+            orphan_rule, dataset, mask, variable="USUBJID", values=ids,
+            message=lambda p, c=count_at, n=dataset.name, s=spine.name: (
+                f"the subject has {c[p]} {n} record(s) (first shown) but no {s} record"),
         )
 
 
