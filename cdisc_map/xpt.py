@@ -162,11 +162,10 @@ def write_xpt(
     try:
         try:
             pyreadstat.write_xport(prepared, str(temporary), file_format_version=5,  # submissions need v5
-                file_label=label,
-                column_labels=[column_labels[c] for c in prepared.columns],
-                table_name=dataset,
-                variable_format={c: f.upper() for c, f in formats.items()} or None,
-            )
+                                   file_label=label,
+                                   column_labels=[column_labels[c] for c in prepared.columns],
+                                   table_name=dataset,
+                                   variable_format={c: f.upper() for c, f in formats.items()} or None)
             _pin_timestamps(temporary, stamp)
             os.replace(temporary, path)
         except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError) as exc:
