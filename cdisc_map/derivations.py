@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map import dates
-from cdisc_map.engine import ROW, Environment, Rows, condition_mask, report
+from cdisc_map.engine import Environment, Rows, condition_mask, report
 
 
 @dataclass(frozen=True)
@@ -314,7 +314,7 @@ DERIVATIONS: dict[str, Derivation] = {
     )
 }
 
-__all__ = ["DERIVATIONS", "Derivation", "ROW"]
+__all__ = ["DERIVATIONS", "Derivation"]
 
 
 def derive_study_count(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:

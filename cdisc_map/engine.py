@@ -11,7 +11,6 @@ Character results use "" for missing (as XPT stores them); numeric results NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -349,7 +348,7 @@ def references(mapping: dict) -> set[str]:
     return found
 
 
-def join_forms(source: dict, env: Environment, dataset: str, spec_file: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+def join_forms(source: dict, env: Environment, dataset: str) -> tuple[pd.DataFrame, dict[str, str]]:
     """The source form with its joined forms, one row per source record.
 
     Joins are on the subject id; a joined form must have at most one row per subject

@@ -159,7 +159,7 @@ def _map_source(spec: DatasetSpec, index: int, env: Environment) -> pd.DataFrame
     source = spec.data["sources"][index]
     if "records" in source:
         return _map_records(spec, index, env)
-    raw, columns = join_forms(source, env, spec.name, spec.path)
+    raw, columns = join_forms(source, env, spec.name)
     rows = Rows(raw, pd.DataFrame(index=raw.index), source["form"], columns, spec.name, spec)
     mappings = {**spec.data.get("variables", {}), **source.get("variables", {})}
     supp_mappings = {**spec.data.get("supp", {}), **source.get("supp", {})}
