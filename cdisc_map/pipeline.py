@@ -73,8 +73,9 @@ def run_study(
         # The datasets built in memory are gone by now: validation reads back what was written.
         progress("Validating the packages")
         with summary.times.stage("validate"):
-            report = validate_path(Path(out_dir) / "m5" / "datasets" / study.study_id.lower(),
-                                   sdtmig_version=study.sdtmig_version)
+            packages = Path("m5") / "datasets" / study.study_id.lower()
+            report = validate_path(Path(out_dir) / packages, sdtmig_version=study.sdtmig_version)
+            report.path = packages.as_posix()  # relative to OUT: the same run elsewhere gives the same report
             summary.reports = write_reports(report, Path(out_dir) / "validation")
     summary.validation = report.severity_totals()
     return summary

@@ -70,3 +70,13 @@ def test_rules_lists_every_rule():
     result = CliRunner().invoke(main, ["rules"])
     assert result.exit_code == 0
     assert all(rule_id in result.output for rule_id in RULES)
+
+
+def test_whole_output_tree_is_byte_identical_with_source_date_epoch(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    for name in ("a", "b"):
+        assert CliRunner().invoke(main, ["run", "--out", str(tmp_path / name), "--quiet"]).exit_code == 0
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) >= 19  # 13 XPTs, 2 define.xml, 2 stylesheets, 2 reports
+    for relative in files:
+        assert (tmp_path / "a" / relative).read_bytes() == (tmp_path / "b" / relative).read_bytes(), relative
