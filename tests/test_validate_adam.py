@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
-from test_validate_sample import adam_folder, clean_package, findings_of, rewrite, subject
+from test_validate_sample import findings_of, rewrite, set_value, subject
 
 from cdisc_map.validate import validate_path
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Path:
-    return clean_package(tmp_path_factory.mktemp("clean"))
-
-
-@pytest.fixture
-def adam(pristine: Path, tmp_path: Path) -> Path:
-    shutil.copytree(pristine, tmp_path / "out")
-    return adam_folder(tmp_path / "out")
-
-
-def set_value(row: int, column: str, value):
-    def change(frame: pd.DataFrame) -> None:
-        frame.loc[row, column] = value
-    return change
 
 
 def rows_of(report, rule: str) -> list[int | None]:

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from test_validate_sample import (
     STUDY,
-    clean_package,
     findings_of,
     labels_for,
     rewrite,
-    sdtm_folder,
     subject,
     write_dataset,
 )
 
 import define_xml
 from cdisc_map.validate import validate_path
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Path:
-    return clean_package(tmp_path_factory.mktemp("clean"))
-
-
-@pytest.fixture
-def sdtm(pristine: Path, tmp_path: Path) -> Path:
-    shutil.copytree(pristine, tmp_path / "out")
-    return sdtm_folder(tmp_path / "out")
 
 
 def rules_fired(report) -> set[str]:

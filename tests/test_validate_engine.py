@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_validate_sample import adam_folder, clean_package, rewrite, sdtm_folder
+from test_validate_sample import adam_folder, rewrite, sdtm_folder
 
 from cdisc_map.validate import (
     Finding,
@@ -17,17 +17,6 @@ from cdisc_map.validate import (
     render,
     validate_path,
 )
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Path:
-    return clean_package(tmp_path_factory.mktemp("clean"))
-
-
-@pytest.fixture
-def root(pristine: Path, tmp_path: Path) -> Path:
-    shutil.copytree(pristine, tmp_path / "out")
-    return tmp_path / "out"
 
 
 def finding(severity: str) -> Finding:

@@ -247,6 +247,20 @@ def findings_of(report, rule: str) -> list:
 # --- the clean package is clean -------------------------------------------------------
 
 
+def only(report, rule: str):
+    """The one finding of `rule` (fails, listing every finding, when there is not exactly one)."""
+    found = findings_of(report, rule)
+    assert len(found) == 1, [(f.rule, f.row, f.message) for f in report.findings]
+    return found[0]
+
+
+def set_value(row: int, column: str, value):
+    """A change for `rewrite`: one cell set to `value`."""
+    def change(frame: pd.DataFrame) -> None:
+        frame.loc[row, column] = value
+    return change
+
+
 def test_the_clean_package_has_no_findings_at_all(tmp_path: Path):
     report = validate_path(clean_package(tmp_path))
     assert [(f.rule, f.file, f.message) for f in report.findings] == []

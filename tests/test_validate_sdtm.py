@@ -3,44 +3,20 @@ the right record, with the offending value."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from test_validate_sample import (
-    clean_package,
     findings_of,
+    only,
     rewrite,
-    sdtm_folder,
+    set_value,
     subject,
 )
 
 from cdisc_map.validate import exit_code, validate_path
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Path:
-    return clean_package(tmp_path_factory.mktemp("clean"))
-
-
-@pytest.fixture
-def sdtm(pristine: Path, tmp_path: Path) -> Path:
-    shutil.copytree(pristine, tmp_path / "out")
-    return sdtm_folder(tmp_path / "out")
-
-
-def only(report, rule: str):
-    found = findings_of(report, rule)
-    assert len(found) == 1, [(f.rule, f.row, f.message) for f in report.findings]
-    return found[0]
-
-
-def set_value(row: int, column: str, value):
-    def change(frame: pd.DataFrame) -> None:
-        frame.loc[row, column] = value
-    return change
 
 
 def test_required_variable_missing(sdtm: Path):

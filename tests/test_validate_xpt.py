@@ -3,27 +3,14 @@ writer refuses to write most of these defects)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pyreadstat
-import pytest
-from test_validate_sample import clean_package, findings_of, labels_for, sdtm_folder
+from test_validate_sample import findings_of, labels_for
 
 from cdisc_map.validate import validate_path
 from cdisc_map.xpt import read_xpt
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Path:
-    return clean_package(tmp_path_factory.mktemp("clean"))
-
-
-@pytest.fixture
-def sdtm(pristine: Path, tmp_path: Path) -> Path:
-    shutil.copytree(pristine, tmp_path / "out")
-    return sdtm_folder(tmp_path / "out")
 
 
 def write_raw(path: Path, frame: pd.DataFrame, table: str, version: int = 5,
