@@ -28,7 +28,7 @@ CHILD = r"""
 import json, sys, time
 from pathlib import Path
 from cdisc_map.pipeline import run_study
-from cdisc_map.timing import peak_rss_mb
+from cdisc_map.core.timing import peak_rss_mb
 started = time.perf_counter()
 summary = run_study(Path(sys.argv[1]), raw_dir=Path(sys.argv[2]), out_dir=Path(sys.argv[3]))
 print(json.dumps({

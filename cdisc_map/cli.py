@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from cdisc_map import __version__
-from cdisc_map.errors import CdiscMapError, Problem, ProblemsError
+from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
 
 BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
 
@@ -139,8 +139,8 @@ def rules() -> None:
 @click.argument("study_dir", type=click.Path(path_type=Path, file_okay=False))
 def check_spec(study_dir: Path) -> None:
     """Check a study's mapping specs: each problem with file, line and what to write instead."""
-    from cdisc_map.adam.specs import check_adam_specs
-    from cdisc_map.specs import check_study
+    from cdisc_map.adam.build import check_adam_specs
+    from cdisc_map.spec.study import check_study
 
     study, problems = check_study(study_dir)
     adam_version = study.adamig_version if study else "1.3"
@@ -150,7 +150,7 @@ def check_spec(study_dir: Path) -> None:
             click.echo(str(problem))
         click.echo(f"\n{len(problems)} problem(s) in the specs of {study_dir}.")
         sys.exit(1)
-    from cdisc_map.adam.specs import load_adam_specs
+    from cdisc_map.adam.build import load_adam_specs
 
     count = len(study.sdtm) if study else 0
     adam = load_adam_specs(study_dir)

@@ -15,8 +15,8 @@ import pytest
 
 from cdisc_map.adam import AdamWarning, adsl_dataset, build_adsl, load_adam_specs
 from cdisc_map.adam.sources import SourceCache
-from cdisc_map.errors import ProblemsError
-from cdisc_map.package import write_package
+from cdisc_map.core.problems import ProblemsError
+from cdisc_map.io.package import write_package
 from cdisc_map.standards.adam_metadata import available_adamig_versions, load_adamig
 from cdisc_map.standards.metadata import UnknownStandardError
 
@@ -270,8 +270,8 @@ def test_adamig_metadata_loader():
 
 @pytest.fixture(scope="module")
 def bundled_adsl(spec) -> pd.DataFrame:
-    from cdisc_map.sdtm import build_sdtm
-    from cdisc_map.specs import load_study
+    from cdisc_map.sdtm.build import build_sdtm
+    from cdisc_map.spec.study import load_study
 
     study = load_study(STUDY)
     frames = {name: d.frame for name, d in build_sdtm(study, study.default_raw_dir()).datasets.items()}

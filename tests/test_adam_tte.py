@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc_map import conditions
+from cdisc_map.spec import conditions
 from cdisc_map.adam import AdamWarning, build_adtte, derive_tte, imputation, tte_records
-from cdisc_map.adam.distinct import per_distinct, per_distinct_rows
+from cdisc_map.core.distinct import per_distinct, per_distinct_rows
 from cdisc_map.adam.sources import SourceCache
-from cdisc_map.adam.specs import build_adam, load_adam_specs
+from cdisc_map.adam.build import build_adam, load_adam_specs
 from cdisc_map.adam.tte import _sorted_by_subject
-from cdisc_map.errors import ProblemsError
+from cdisc_map.core.problems import ProblemsError
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDY = ROOT / "mappings" / "nct06111625"
@@ -567,8 +567,8 @@ def test_pfs_and_os_agree_with_an_independent_computation_on_a_hand_made_sdtm_se
 
 @pytest.fixture(scope="module")
 def bundled_sdtm() -> dict:
-    from cdisc_map.sdtm import build_sdtm
-    from cdisc_map.specs import load_study
+    from cdisc_map.sdtm.build import build_sdtm
+    from cdisc_map.spec.study import load_study
 
     study = load_study(STUDY)
     result = build_sdtm(study, study.default_raw_dir())

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cdisc_map.cli import main
-from cdisc_map.errors import ProblemsError
+from cdisc_map.core.problems import ProblemsError
 from cdisc_map.pipeline import run_study
 
 STUDY_YAML = """

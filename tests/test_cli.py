@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cdisc_map.cli import main
-from cdisc_map.xpt import read_xpt, write_xpt
+from cdisc_map.io.xpt import read_xpt, write_xpt
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from cdisc_map import conditions
+from cdisc_map.spec import conditions
 
 FRAME = pd.DataFrame({
     "Eligible": ["Yes", "No ", "", "yes"],

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc_map import dates
-from cdisc_map.dates import (
+from cdisc_map.core import dates
+from cdisc_map.core.dates import (
     IsoParts,
     convert_column,
     is_complete_date,
@@ -18,7 +18,7 @@ from cdisc_map.dates import (
     to_iso8601,
     validate_format,
 )
-from cdisc_map.errors import DateError
+from cdisc_map.core.problems import DateError
 
 # SDTMIG 3.4 section 4.4.2, table of complete and right-truncated values.
 SDTMIG_PRECISION = [

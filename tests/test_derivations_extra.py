@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from cdisc_map.derivations import DERIVATIONS
-from cdisc_map.engine import Environment, Rows
+from cdisc_map.mapping.derivations import DERIVATIONS
+from cdisc_map.mapping.engine import Environment, Rows
 
 
 def environment(**datasets: pd.DataFrame) -> Environment:

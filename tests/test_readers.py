@@ -11,8 +11,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from cdisc_map.errors import ProblemsError
-from cdisc_map.readers import RawForm, read_form
+from cdisc_map.core.problems import ProblemsError
+from cdisc_map.io.readers import RawForm, read_form
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,7 +11,7 @@ import pyreadstat
 import pytest
 from anyascii import anyascii
 
-from cdisc_map.errors import ProblemsError
+from cdisc_map.core.problems import ProblemsError
 from cdisc_map.pipeline import run_study
 from cdisc_map.standards.metadata import load_sdtmig
 

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from cdisc_map.cli import main
-from cdisc_map.errors import ProblemsError
-from cdisc_map.specs import check_study, load_study, load_yaml
+from cdisc_map.core.problems import ProblemsError
+from cdisc_map.spec.study import check_study, load_study, load_yaml
 
 BUNDLED = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
 

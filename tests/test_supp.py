@@ -1,4 +1,4 @@
-from cdisc_map.supp import piece_label, split_text
+from cdisc_map.sdtm.supp import piece_label, split_text
 
 
 def test_long_text_splits_before_blanks_and_joins_back_exactly():

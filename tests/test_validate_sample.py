@@ -15,7 +15,7 @@ import pandas as pd
 
 from cdisc_map.standards.metadata import load_sdtmig
 from cdisc_map.validate import exit_code, validate_path
-from cdisc_map.xpt import read_xpt, write_xpt
+from cdisc_map.io.xpt import read_xpt, write_xpt
 from define_xml import CodeList, CodeListItem, Dataset, Define, Standard, Variable, write_define
 
 STUDY = "NCT06111625"

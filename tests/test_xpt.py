@@ -12,8 +12,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from cdisc_map.errors import ProblemsError
-from cdisc_map.xpt import (
+from cdisc_map.core.problems import ProblemsError
+from cdisc_map.io.xpt import (
     XptMeta,
     build_timestamp,
     header_timestamps,

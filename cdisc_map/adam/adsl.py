@@ -35,10 +35,10 @@ from typing import Any
 
 import pandas as pd
 
-from cdisc_map import conditions
+from cdisc_map.spec import conditions
 from cdisc_map.adam import imputation
-from cdisc_map.adam.dataset import AdamDataset, conform_adam
-from cdisc_map.adam.distinct import per_distinct_rows
+from cdisc_map.adam.conform import AdamDataset, conform_adam
+from cdisc_map.core.distinct import per_distinct_rows
 from cdisc_map.adam.sources import (
     SUBJECT,
     SourceCache,
@@ -53,7 +53,7 @@ from cdisc_map.adam.sources import (
     text,
 )
 from cdisc_map.adam.tte import AdamWarning
-from cdisc_map.errors import Problem, ProblemsError
+from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.standards.adam_metadata import load_adamig
 
 DATASET = "ADSL"

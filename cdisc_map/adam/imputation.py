@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc_map.adam.distinct import per_distinct
+from cdisc_map.core.distinct import per_distinct
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 IMPUTATION_RULES = ("none", "first", "mid", "last")

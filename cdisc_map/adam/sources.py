@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from cdisc_map import conditions
+from cdisc_map.spec import conditions
 from cdisc_map.adam import imputation
-from cdisc_map.adam.distinct import per_distinct, per_distinct_rows
+from cdisc_map.core.distinct import per_distinct, per_distinct_rows
 
 SUBJECT = "USUBJID"
 

@@ -3,7 +3,7 @@
 A parameter is a start date, event sources, optional competing-event sources and
 censoring sources, in the spirit of admiral's event_source / censor_source. Each
 source names a dataset, a filter (`where`, in the condition vocabulary of
-`cdisc_map.conditions`), a date variable and a description. Per subject:
+`cdisc_map.spec.conditions`), a date variable and a description. Per subject:
 
 * the subjects are the records of the start dataset (usually ADSL) in the spec's
   `population`; every one of them gets exactly one record, or an error says why not;
@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.adam import imputation
-from cdisc_map.adam.dataset import AdamDataset, conform_adam
+from cdisc_map.adam.conform import AdamDataset, conform_adam
 from cdisc_map.adam.sources import (
     SUBJECT,
     SourceCache,
@@ -50,7 +50,7 @@ from cdisc_map.adam.sources import (
     source_records,
     text,
 )
-from cdisc_map.errors import Problem, ProblemsError
+from cdisc_map.core.problems import Problem, ProblemsError
 
 EVENT, COMPETING, CENSOR = "event", "competing", "censor"
 ROLE_KEYS = {EVENT: "events", COMPETING: "competing", CENSOR: "censors"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-from cdisc_map.errors import CdiscMapError
+from cdisc_map.core.problems import CdiscMapError
 
 _VARIABLES_FILE = re.compile(r"^sdtmig-(?P<version>\d+(?:\.\d+)*)-variables\.csv$")
 _SUPP = re.compile(r"^SUPP([A-Z][A-Z0-9]{1,3})$")

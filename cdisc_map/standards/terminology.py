@@ -20,7 +20,7 @@ from importlib.resources.abc import Traversable
 from os import PathLike
 from pathlib import Path
 
-from cdisc_map.errors import CdiscMapError
+from cdisc_map.core.problems import CdiscMapError
 
 COLUMNS = (
     "Code",

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_map.dates import parse_iso
-from cdisc_map.errors import DateError
+from cdisc_map.core.dates import parse_iso
+from cdisc_map.core.problems import DateError
 
 # The part of an ISO 8601 value before its first unknown component, without fractions.
 _KNOWN_PREFIX = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}(?::\d{2}(?::\d{2})?)?)?)?)?")

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_map.errors import CdiscMapError, ProblemsError
+from cdisc_map.core.problems import CdiscMapError, ProblemsError
 from cdisc_map.validate.columns import Factors, blank, factorize, is_text, per_value
-from cdisc_map.xpt import XptMeta, read_xpt
+from cdisc_map.io.xpt import XptMeta, read_xpt
 
 ADAM_PREFIX = "AD"
 

@@ -36,7 +36,7 @@ import pyreadstat
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
-from cdisc_map.errors import Problem, ProblemsError
+from cdisc_map.core.problems import Problem, ProblemsError
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".sas7bdat", ".xpt")
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")

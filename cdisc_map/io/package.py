@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from cdisc_map.xpt import build_timestamp, write_xpt
+from cdisc_map.io.xpt import build_timestamp, write_xpt
 
 
 def sdtm_folder(out: Path, study_id: str) -> Path:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cdisc_map import dates
-from cdisc_map.engine import Environment, Rows, condition_mask, report
+from cdisc_map.core import dates
+from cdisc_map.mapping.engine import Environment, Rows, condition_mask, report
 
 
 @dataclass(frozen=True)

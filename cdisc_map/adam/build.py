@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_map.adam.adsl import adsl_dataset
-from cdisc_map.adam.dataset import AdamDataset
+from cdisc_map.adam.conform import AdamDataset
 from cdisc_map.adam.sources import SourceCache
 from cdisc_map.adam.tte import build_adtte
-from cdisc_map.errors import Problem, ProblemsError
-from cdisc_map.specs import load_yaml
+from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.spec.study import load_yaml
 
 
 @dataclass

@@ -15,10 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-from cdisc_map import conditions, dates
-from cdisc_map.errors import Problem
-from cdisc_map.readers import RawForm
-from cdisc_map.specs import DatasetSpec, FormSpec, mapping_kind
+from cdisc_map.core import dates
+from cdisc_map.spec import conditions
+from cdisc_map.core.problems import Problem
+from cdisc_map.io.readers import RawForm
+from cdisc_map.spec.study import DatasetSpec, FormSpec, mapping_kind
 
 #: Hidden columns carried with records for provenance; never written.
 ROW = "__row__"
@@ -291,7 +292,7 @@ def _date(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Seri
 
 
 def _derive(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    from cdisc_map.derivations import DERIVATIONS
+    from cdisc_map.mapping.derivations import DERIVATIONS
 
     return DERIVATIONS[mapping["derive"]].func(mapping, rows, env, variable)
 

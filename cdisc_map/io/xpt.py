@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from cdisc_map.errors import Problem, ProblemsError
+from cdisc_map.core.problems import Problem, ProblemsError
 
 MAX_NAME_LENGTH = 8
 MAX_LABEL_LENGTH = 40

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdisc_map.conform import Variable, char_length, origin_of
-from cdisc_map.errors import Problem
-from cdisc_map.specs import DatasetSpec
+from cdisc_map.sdtm.conform import Variable, char_length, origin_of
+from cdisc_map.core.problems import Problem
+from cdisc_map.spec.study import DatasetSpec
 from cdisc_map.standards.metadata import load_sdtmig
 
 MAX_TEXT = 200
@@ -55,7 +55,7 @@ def piece_label(label: str, number: int) -> str:
 
 def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | None:
     """The SUPP-- records of one parent dataset (None when its spec maps no supplemental qualifier)."""
-    from cdisc_map.sdtm import SUPP_PREFIX
+    from cdisc_map.sdtm.build import SUPP_PREFIX
 
     mappings = supp_mappings(spec)
     if not mappings:
@@ -102,7 +102,7 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | 
 
 
 def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str):
-    from cdisc_map.sdtm import Dataset
+    from cdisc_map.sdtm.build import Dataset
 
     name = f"SUPP{spec.name}"
     standard = load_sdtmig(version)

@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from cdisc_map.errors import Problem, ProblemsError
+from cdisc_map.core.problems import Problem, ProblemsError
 
 #: The mapping kinds: every variable names exactly one of them.
 MAPPING_KINDS = ("copy", "constant", "number", "ct", "recode", "date", "derive", "when")
@@ -123,7 +123,7 @@ class StudySpec:
 
 @cache
 def _schema(name: str) -> dict:
-    text = resources.files("cdisc_map.schema").joinpath(name).read_text(encoding="utf-8")
+    text = resources.files("cdisc_map.spec.schemas").joinpath(name).read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -307,7 +307,7 @@ def mapping_kind(mapping: dict) -> str | None:
 
 def check_dataset_semantics(spec: DatasetSpec, study: StudySpec) -> list[Problem]:
     """What the JSON Schema cannot check: references to forms, derivations, codelists."""
-    from cdisc_map.derivations import DERIVATIONS  # late import: derivations import specs' types
+    from cdisc_map.mapping.derivations import DERIVATIONS  # late import: derivations import specs' types
 
     problems: list[Problem] = []
     forms = study.forms

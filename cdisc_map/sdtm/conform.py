@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cdisc_map.derivations import DERIVATIONS
-from cdisc_map.engine import FORM, ROW
-from cdisc_map.errors import Problem
-from cdisc_map.specs import DatasetSpec, mapping_kind
+from cdisc_map.mapping.derivations import DERIVATIONS
+from cdisc_map.mapping.engine import FORM, ROW
+from cdisc_map.core.problems import Problem
+from cdisc_map.spec.study import DatasetSpec, mapping_kind
 from cdisc_map.standards.metadata import load_sdtmig
 
 ORIGIN_BY_KIND = {
@@ -127,7 +127,7 @@ def char_length(values: pd.Series) -> int:
 
 def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
             files: dict[str, str] | None = None, terminology=None) -> tuple[object, list[Problem]]:
-    from cdisc_map.sdtm import Dataset
+    from cdisc_map.sdtm.build import Dataset
 
     standard = load_sdtmig(version)
     name = spec.name

@@ -1,0 +1,1 @@
+"""define.xml for the packages a run wrote: the define_xml model built from the datasets."""
