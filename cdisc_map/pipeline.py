@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdisc_map.adam import build_adam, load_adam_specs, tte_method
-from cdisc_map.define.build import PackageInfo, build_define
 from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.core.timing import StageTimes
+from cdisc_map.define.build import PackageInfo, build_define
 from cdisc_map.io.package import adam_folder, sdtm_folder, write_package
 from cdisc_map.sdtm.build import build_sdtm
 from cdisc_map.spec.study import load_study
 from cdisc_map.standards.adam_metadata import load_adamig
 from cdisc_map.standards.metadata import load_sdtmig
 from cdisc_map.standards.terminology import load_ct
-from cdisc_map.core.timing import StageTimes
 from cdisc_map.validate import validate_path, write_reports
 from define_xml import write_define, write_stylesheet
 

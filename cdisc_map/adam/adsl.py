@@ -35,16 +35,13 @@ from typing import Any
 
 import pandas as pd
 
-from cdisc_map.spec import conditions
 from cdisc_map.adam import imputation
 from cdisc_map.adam.conform import AdamDataset, conform_adam
-from cdisc_map.core.distinct import per_distinct_rows
 from cdisc_map.adam.sources import (
     SUBJECT,
     SourceCache,
     SourceError,
     condition_vars,
-    describe_condition,
     matching,
     matching_dates,
     matching_text,
@@ -53,7 +50,9 @@ from cdisc_map.adam.sources import (
     text,
 )
 from cdisc_map.adam.tte import AdamWarning
+from cdisc_map.core.distinct import per_distinct_rows
 from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.spec import conditions
 from cdisc_map.standards.adam_metadata import load_adamig
 
 DATASET = "ADSL"
@@ -402,7 +401,7 @@ def rule_method(rule: dict, subjects: str = "DM", derived: set[str] | frozenset[
         return f"ADSL.{name}" if name in derived else f"{subjects}.{name}"
 
     kind = next((k for k in KINDS if k in rule), None)
-    where = f" where {describe_condition(rule['where'])}" if rule.get("where") else ""
+    where = f" where {conditions.describe(rule['where'])}" if rule.get("where") else ""
     if kind == "copy":
         text_ = qualified(rule["copy"])
     elif kind == "constant":
@@ -414,15 +413,15 @@ def rule_method(rule: dict, subjects: str = "DM", derived: set[str] | frozenset[
         text_ = f"{rule[kind]} of the subject's {kind} {rule['dataset']} record{where}{by}"
     elif kind in ("first_date", "last_date"):
         which = "Earliest" if kind == "first_date" else "Latest"
-        parts = [f"{s['dataset']}.{s['var']}" + (f" where {describe_condition(s['where'])}" if s.get("where") else "")
+        parts = [f"{s['dataset']}.{s['var']}" + (f" where {conditions.describe(s['where'])}" if s.get("where") else "")
                  for s in rule[kind]]
         text_ = f"{which} complete date of: " + "; ".join(parts)
     elif kind == "exists":
         exists = rule["exists"]
-        cond = f" where {describe_condition(exists['where'])}" if exists.get("where") else ""
+        cond = f" where {conditions.describe(exists['where'])}" if exists.get("where") else ""
         text_ = f"Y if the subject has a {exists['dataset']} record{cond}, else N"
     elif kind == "when":
-        branches = [f"if {describe_condition(b['if'])}: {rule_method(b['then'], subjects, derived)}"
+        branches = [f"if {conditions.describe(b['if'])}: {rule_method(b['then'], subjects, derived)}"
                     for b in rule["when"]]
         if "else" in rule:
             branches.append(f"otherwise {rule_method(rule['else'], subjects, derived)}")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cdisc_map.sdtm.conform import Variable, char_length
 from cdisc_map.core.problems import Problem
+from cdisc_map.sdtm.conform import Variable, char_length
 from cdisc_map.standards.adam_metadata import load_adamig
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from cdisc_map.spec import conditions
 from cdisc_map.adam import imputation
 from cdisc_map.core.distinct import per_distinct, per_distinct_rows
+from cdisc_map.spec import conditions
 
 SUBJECT = "USUBJID"
 
@@ -180,28 +180,3 @@ def _with_qualifiers(datasets: Mapping[str, pd.DataFrame], key: str, frame: pd.D
             values = pd.Series(found, index=frame.index).astype(object)
             frame[qnam] = values.where(values.notna(), frame[qnam])
     return frame
-
-
-_OPERATOR_WORDS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-
-
-def describe_condition(condition: dict | None) -> str:
-    """A condition in words for define.xml and messages: "DSCAT = 'DISPOSITION EVENT' and DSDECOD <> 'DEATH'"."""
-    if not condition:
-        return "all records"
-    if "all" in condition or "any" in condition:
-        joiner = " and " if "all" in condition else " or "
-        parts = [describe_condition(part) for part in condition.get("all", condition.get("any"))]
-        return joiner.join(f"({p})" if (" and " in p or " or " in p) else p for p in parts)
-    if "not" in condition:
-        return f"not ({describe_condition(condition['not'])})"
-    name = condition.get("var", condition.get("col"))
-    for op, word in _OPERATOR_WORDS.items():
-        if op in condition:
-            return f"{name} {word} {condition[op]!r}"
-    if "in" in condition or "not_in" in condition:
-        values = ", ".join(repr(v) for v in condition.get("in", condition.get("not_in", [])))
-        return f"{name} {'in' if 'in' in condition else 'not in'} ({values})"
-    if "missing" in condition:
-        return f"{name} is {'' if condition['missing'] else 'not '}missing"
-    return str(condition)

@@ -42,7 +42,6 @@ from cdisc_map.adam.sources import (
     SourceCache,
     SourceError,
     condition_vars,
-    describe_condition,
     matching,
     matching_dates,
     matching_text,
@@ -51,6 +50,7 @@ from cdisc_map.adam.sources import (
     text,
 )
 from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.spec import conditions
 
 EVENT, COMPETING, CENSOR = "event", "competing", "censor"
 ROLE_KEYS = {EVENT: "events", COMPETING: "competing", CENSOR: "censors"}
@@ -464,7 +464,7 @@ def tte_method(spec: dict) -> str:
 
     def source_text(source: dict, role: str) -> str:
         pick = "last" if source.get("last", role == CENSOR and not source.get("first")) else "first"
-        where = f" where {describe_condition(source['where'])}" if source.get("where") else ""
+        where = f" where {conditions.describe(source['where'])}" if source.get("where") else ""
         after = ", on or after STARTDT" if source.get("from_start") else ""
         code = f"CNSR={source.get('cnsr', 0)}"
         return f"{pick} {source['dataset']}.{source['date']}{where}{after} ({code}, {source['desc']})"
@@ -472,7 +472,7 @@ def tte_method(spec: dict) -> str:
     start = spec["start"]
     parts = [f"{spec['paramcd']}: STARTDT = {start['dataset']}.{start['date']}"]
     if spec.get("population"):
-        parts.append(f"population: {start['dataset']} records where {describe_condition(spec['population'])}")
+        parts.append(f"population: {start['dataset']} records where {conditions.describe(spec['population'])}")
     parts.append("event = earliest of: " + "; ".join(source_text(s, EVENT) for s in spec["events"]))
     if spec.get("competing"):
         parts.append("competing events (earliest of events and competing events wins): "

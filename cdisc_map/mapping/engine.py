@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 
 from cdisc_map.core import dates
-from cdisc_map.spec import conditions
 from cdisc_map.core.problems import Problem
 from cdisc_map.io.readers import RawForm
+from cdisc_map.spec import conditions
 from cdisc_map.spec.study import DatasetSpec, FormSpec, mapping_kind
 
 #: Hidden columns carried with records for provenance; never written.

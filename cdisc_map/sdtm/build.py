@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_map.sdtm import conform, supp
+from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.core.timing import StageTimes
+from cdisc_map.io.readers import RawForm, read_form
 from cdisc_map.mapping.derivations import DERIVATIONS
 from cdisc_map.mapping.engine import (
     FORM,
@@ -31,11 +33,9 @@ from cdisc_map.mapping.engine import (
     join_forms,
     references,
 )
-from cdisc_map.core.problems import Problem, ProblemsError
-from cdisc_map.io.readers import RawForm, read_form
+from cdisc_map.sdtm import conform, supp
 from cdisc_map.spec.study import DatasetSpec, StudySpec, mapping_kind
 from cdisc_map.standards.terminology import load_ct
-from cdisc_map.core.timing import StageTimes
 
 SUPP_PREFIX = "__supp__"
 

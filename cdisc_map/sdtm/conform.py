@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cdisc_map.core.problems import Problem
 from cdisc_map.mapping.derivations import DERIVATIONS
 from cdisc_map.mapping.engine import FORM, ROW
-from cdisc_map.core.problems import Problem
+from cdisc_map.spec import conditions
 from cdisc_map.spec.study import DatasetSpec, mapping_kind
 from cdisc_map.standards.metadata import load_sdtmig
 
@@ -63,28 +64,10 @@ def origin_of(mapping: dict | None) -> str:
     return ORIGIN_BY_KIND.get(mapping_kind(mapping) or "", "")
 
 
-def describe_condition(condition: dict) -> str:
-    """A condition as a reader of define.xml would write it."""
-    if "all" in condition:
-        return " and ".join(describe_condition(c) for c in condition["all"])
-    if "any" in condition:
-        return "(" + " or ".join(describe_condition(c) for c in condition["any"]) + ")"
-    if "not" in condition:
-        return f"not ({describe_condition(condition['not'])})"
-    name = condition.get("col") or condition.get("var")
-    for op, words in (("eq", "is"), ("ne", "is not"), ("in", "is one of"), ("not_in", "is none of"),
-                      ("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
-        if op in condition:
-            value = condition[op]
-            shown = ", ".join(f'"{v}"' for v in value) if isinstance(value, list) else f'"{value}"'
-            return f"{name} {words} {shown}"
-    return f"{name} is {'missing' if condition.get('missing') else 'present'}"
-
-
 def describe_mapping(mapping: dict) -> str:
     kind = mapping_kind(mapping)
     if kind == "constant":
-        return f'"{mapping["constant"]}"'
+        return repr(mapping["constant"])
     if kind == "copy":
         return f'raw {mapping["copy"]}'
     if kind == "date":
@@ -92,7 +75,7 @@ def describe_mapping(mapping: dict) -> str:
     if kind in ("ct", "recode", "number"):
         return f'raw {mapping.get("from") or mapping.get(kind)}'
     if kind == "when":
-        parts = [f"if {describe_condition(b['if'])} then {describe_mapping(b['then'])}" for b in mapping["when"]]
+        parts = [f"if {conditions.describe(b['if'])} then {describe_mapping(b['then'])}" for b in mapping["when"]]
         tail = f"; otherwise {describe_mapping(mapping['else'])}" if "else" in mapping else "; otherwise null"
         return "; ".join(parts) + tail
     return method_of(mapping)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdisc_map.sdtm.conform import Variable, char_length, origin_of
 from cdisc_map.core.problems import Problem
+from cdisc_map.sdtm.conform import Variable, char_length, origin_of
 from cdisc_map.spec.study import DatasetSpec
 from cdisc_map.standards.metadata import load_sdtmig
 

@@ -77,6 +77,32 @@ def _number_text(value: object) -> str:
     return str(value)
 
 
+_OPERATOR_WORDS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def describe(condition: dict | None) -> str:
+    """A condition in words, for define.xml and messages, the same wherever it is written:
+    "DSCAT = 'DISPOSITION EVENT' and DSDECOD <> 'DEATH'"; no condition is "all records"."""
+    if not condition:
+        return "all records"
+    if "all" in condition or "any" in condition:
+        joiner = " and " if "all" in condition else " or "
+        parts = [describe(part) for part in condition.get("all", condition.get("any"))]
+        return joiner.join(f"({p})" if (" and " in p or " or " in p) else p for p in parts)
+    if "not" in condition:
+        return f"not ({describe(condition['not'])})"
+    name = condition.get("var", condition.get("col"))
+    for op, word in _OPERATOR_WORDS.items():
+        if op in condition:
+            return f"{name} {word} {condition[op]!r}"
+    if "in" in condition or "not_in" in condition:
+        values = ", ".join(repr(v) for v in condition.get("in", condition.get("not_in", [])))
+        return f"{name} {'in' if 'in' in condition else 'not in'} ({values})"
+    if "missing" in condition:
+        return f"{name} is {'' if condition['missing'] else 'not '}missing"
+    return str(condition)
+
+
 def fields(condition: dict) -> list[tuple[str, str]]:
     """Every (kind, name) a condition reads: for dependency order and spec checks."""
     if "all" in condition or "any" in condition:

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.core.problems import CdiscMapError, ProblemsError
-from cdisc_map.validate.columns import Factors, blank, factorize, is_text, per_value
 from cdisc_map.io.xpt import XptMeta, read_xpt
+from cdisc_map.validate.columns import Factors, blank, factorize, is_text, per_value
 
 ADAM_PREFIX = "AD"
 
