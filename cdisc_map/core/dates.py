@@ -31,8 +31,13 @@ from cdisc_map.core.problems import DateError
 
 __all__ = [
     "IsoParts",
+    "calendar_days",
     "convert_column",
     "is_complete_date",
+    "iso_complete_days",
+    "iso_date_parts",
+    "iso_datetime_parts",
+    "iso_day_and_minute",
     "iso_to_date",
     "parse_iso",
     "to_iso8601",
@@ -142,7 +147,8 @@ def _iso_pattern(lenient: bool) -> re.Pattern[str]:
     time = rf"{part('hour', two)}(?::{part('minute', two)}(?::{second})?)?"
     separator = "[T ]" if lenient else "T"
     date = rf"{part('year', four)}(?:-{part('month', two)}(?:-{part('day', two)}(?:{separator}{time})?)?)?"
-    return re.compile(date, re.IGNORECASE if lenient else 0)
+    # an SDTM value is ASCII: \d alone would also take other scripts' digits ("２０２４")
+    return re.compile(date, re.IGNORECASE if lenient else re.ASCII)
 
 
 _ISO_STRICT = _iso_pattern(lenient=False)
@@ -193,12 +199,27 @@ def iso_to_date(series: pd.Series) -> pd.Series:
     value is parsed once: a study has far fewer distinct dates than records.
     """
     codes, distinct = pd.factorize(series.astype("str"), use_na_sentinel=True)
-    text = pd.Series(distinct, dtype=object)
-    day = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:T|$)", expand=False)
-    parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").to_numpy()
-    values = parsed[codes] if len(parsed) else np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+    days = iso_complete_days(pd.Series(distinct, dtype=object))
+    dates = np.where(np.isnan(days), np.datetime64("NaT"), _EPOCH_DAY + np.nan_to_num(days).astype("int64")
+                     ).astype("datetime64[ns]")
+    values = dates[codes] if len(dates) else np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
     values = np.where(codes < 0, np.datetime64("NaT"), values)
     return pd.Series(values, index=series.index, name=series.name)
+
+
+def iso_complete_days(text: pd.Series) -> np.ndarray:
+    """SAS date numbers (days since 1960-01-01) of the complete dates among --DTC text values: NaN where the
+    date is partial, missing, impossible or not ISO 8601. Only the date part of a date/time counts."""
+    year, month, day, _missing = iso_date_parts(text)
+    return calendar_days(year, month, np.where(np.isnan(month), np.nan, day))
+
+
+def iso_day_and_minute(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """SAS day number of the complete date, and minute of the day when a time with hours and minutes is
+    given (NaN otherwise), of --DTC text values: what comparing two record dates needs."""
+    day = iso_complete_days(text)
+    _day, hour, minute, _second = iso_datetime_parts(text)
+    return day, np.where(np.isnan(_day), np.nan, hour * 60 + minute)
 
 
 # --- formats --------------------------------------------------------------------------
@@ -556,3 +577,127 @@ def convert_column(
         iso = np.where(errors != "", "", np.where(with_time, iso + "T" + time_text, iso))
     return (pd.Series(iso, index=values.index, dtype=object, name=values.name),
             pd.Series(errors, index=values.index, dtype=object, name=values.name))
+
+
+# --- vectorised reading of --DTC values -------------------------------------------------
+
+_ISO_DATE = r"^(?P<year>\d{4})(?:-(?P<month>\d{2}|-)(?:-(?P<day>\d{2}|-)(?:T.*)?)?)?$"
+_ISO_DATETIME = r"^(?P<date>\d{4}-\d{2}-\d{2})T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?$"
+
+
+def iso_date_parts(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month and day numbers of --DTC text (NaN where absent or "-"), and where the text is "" or starts
+    with "-" (no date at all): the one reading of --DTC dates that study days, ADaM dates and the validator
+    share. Values are read character by character where `_plain` allows, else by the regular expression."""
+    codes, lengths, plain = _plain(text)
+    year, month, day = (np.full(len(text), np.nan) for _ in range(3))
+    missing = np.zeros(len(text), dtype=bool)
+    if not plain.all():
+        other = text[~plain]
+        parts = other.str.extract(_ISO_DATE)
+        for target, name in ((year, "year"), (month, "month"), (day, "day")):
+            target[~plain] = pd.to_numeric(parts[name], errors="coerce").to_numpy("float64")
+        missing[~plain] = ((other == "") | other.str.startswith("-")).to_numpy(bool)
+    chars, lengths = codes[plain], lengths[plain]
+    rows = np.arange(len(chars))
+    digit = (chars >= ord("0")) & (chars <= ord("9"))
+    number = chars.astype("int64") - ord("0")
+
+    def two_digits(at: np.ndarray) -> np.ndarray:
+        return digit[rows, at] & digit[rows, at + 1]
+
+    def is_char(at: np.ndarray | int, char: str) -> np.ndarray:
+        return chars[rows, at] == ord(char)
+
+    # YYYY, then -MM or --, then -DD or --, then the end or T and anything
+    month_at = np.full(len(chars), 5)
+    month_digits = is_char(4, "-") & two_digits(month_at)
+    month_part = month_digits | (is_char(4, "-") & is_char(5, "-"))
+    day_at = np.where(month_digits, 8, 7)
+    day_digits = is_char(day_at - 1, "-") & two_digits(day_at)
+    day_part = day_digits | (is_char(day_at - 1, "-") & is_char(day_at, "-"))
+    after_day = np.where(day_digits, day_at + 2, day_at + 1)
+    matched = digit[:, :4].all(axis=1) & (
+        (lengths == 4)
+        | month_part & (lengths == day_at - 1)
+        | month_part & day_part & ((lengths == after_day) | is_char(after_day, "T")))
+    year[plain] = np.where(matched, number[:, 0] * 1000 + number[:, 1] * 100 + number[:, 2] * 10 + number[:, 3],
+                           np.nan)
+    month[plain] = np.where(matched & month_digits, number[:, 5] * 10 + number[:, 6], np.nan)
+    day[plain] = np.where(matched & month_part & day_digits,
+                          number[rows, day_at] * 10 + number[rows, day_at + 1], np.nan)
+    missing[plain] = (lengths == 0) | is_char(0, "-")
+    return year, month, day, missing
+
+
+_PLAIN_WIDTH = 32
+
+
+def _plain(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Character codes (one row per value, 0 past its end) and lengths of `text`, and which values are plain:
+    short, ASCII and on one line, so that reading them by position is the same as by regular expression."""
+    values = text.to_numpy(dtype=object)
+    lengths = text.str.len().to_numpy("int64") if len(values) else np.zeros(0, dtype="int64")
+    codes = np.zeros((len(values), _PLAIN_WIDTH + 3), dtype=np.uint32)  # 0 columns: room to look past the end
+    plain = lengths <= _PLAIN_WIDTH
+    if plain.any():
+        short = values[plain].astype(f"<U{_PLAIN_WIDTH}")
+        codes[plain, :_PLAIN_WIDTH] = short.view(np.uint32).reshape(-1, _PLAIN_WIDTH)
+        plain[plain] = np.char.str_len(short) == lengths[plain]  # the conversion drops trailing NULs
+    plain &= (codes < 128).all(axis=1) & ~(codes == ord("\n")).any(axis=1)
+    return codes, lengths, plain
+
+
+_EPOCH_DAY = np.datetime64("1960-01-01", "D")
+
+
+def calendar_days(year: np.ndarray, month: np.ndarray, day: np.ndarray, last: bool = False) -> np.ndarray:
+    """Days since 1960-01-01 (proleptic Gregorian) of year/month/day numbers; NaN where any is missing or the
+    day does not exist. With `last`, the last day of the month instead of `day`."""
+    known = ~(np.isnan(year) | np.isnan(month) | np.isnan(day))
+    year_, month_, day_ = (np.where(known, part, 1).astype("int64") for part in (year, month, day))
+    valid = known & (month_ >= 1) & (month_ <= 12) & (day_ >= 1)
+    months = ((year_ - 1970) * 12 + np.clip(month_, 1, 12) - 1).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    length = ((months + 1).astype("datetime64[D]") - first).astype("int64")
+    if last:
+        day_ = length
+    valid &= day_ <= length
+    return np.where(valid, (first - _EPOCH_DAY).astype("int64") + day_ - 1, np.nan)
+
+
+def iso_datetime_parts(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """SAS date, hour, minute and second numbers of `_ISO_DATETIME` (NaN where absent); read character by
+    character where `_plain` allows, else by the regular expression."""
+    codes, lengths, plain = _plain(text)
+    day, hour, minute, second = (np.full(len(text), np.nan) for _ in range(4))
+    if not plain.all():
+        parts = text[~plain].str.extract(_ISO_DATETIME)
+        day[~plain] = iso_complete_days(parts["date"].fillna(""))
+        for target, name in ((hour, "hour"), (minute, "minute"), (second, "second")):
+            target[~plain] = pd.to_numeric(parts[name], errors="coerce").to_numpy("float64")
+    chars, lengths = codes[plain], lengths[plain]
+    digit = (chars >= ord("0")) & (chars <= ord("9"))
+    number = chars.astype("int64") - ord("0")
+
+    def digits(*at: int) -> np.ndarray:
+        return digit[:, list(at)].all(axis=1)
+
+    def value(first: int, count: int) -> np.ndarray:
+        return sum(number[:, first + i] * 10 ** (count - 1 - i) for i in range(count))
+
+    # YYYY-MM-DDTHH:MM, then the end, or :SS then the end or a decimal point and at least one digit
+    position = np.arange(chars.shape[1])
+    fraction = (chars[:, 19] == ord(".")) & (lengths >= 21) & (digit | (position < 20) | (position >= lengths[:, None])
+                                                                ).all(axis=1)
+    with_seconds = (chars[:, 16] == ord(":")) & digits(17, 18) & ((lengths == 19) | fraction)
+    matched = digits(0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15) & (chars[:, [4, 7]] == ord("-")).all(axis=1) & \
+        (chars[:, 10] == ord("T")) & (chars[:, 13] == ord(":")) & ((lengths == 16) | with_seconds)
+    day[plain] = np.where(matched, calendar_days(value(0, 4).astype("float64"), value(5, 2).astype("float64"),
+                                         value(8, 2).astype("float64")), np.nan)
+    hour[plain] = np.where(matched, value(11, 2), np.nan)
+    minute[plain] = np.where(matched, value(14, 2), np.nan)
+    second[plain] = np.where(matched & with_seconds, value(17, 2), np.nan)
+    return day, hour, minute, second
+
+
