@@ -1,31 +1,23 @@
-"""Loading and checking mapping specs.
+"""A study folder as specs: study.yaml, one SDTM spec per dataset, the ADaM specs.
 
-A spec is data: YAML, loaded safely, checked against a JSON Schema shipped in the
-package, then against what the schema cannot know (that a form exists, that a
-derivation has its parameters, that a codelist is in the terminology). Every problem
-names the spec file and line, and says what to write instead, because the person
-reading it is a statistical programmer editing YAML, not a Python developer.
+    study.yaml            the study, its standards, raw forms and subjects
+    sdtm/<dataset>.yaml   one SDTM dataset spec each
+    adam/adsl.yaml        the ADSL spec
+    adam/adtte/*.yaml     one time-to-event parameter each (a new parameter is a new file)
+
+This module reads them (YAML with lines, each checked by its JSON Schema) into spec
+objects; `cdisc_map.spec.check` adds what a schema cannot know. A spec is data: YAML
+loaded safely, never code.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
 from cdisc_map.core.problems import Problem, ProblemsError
-
-#: The mapping kinds: every variable names exactly one of them.
-MAPPING_KINDS = ("copy", "constant", "number", "ct", "recode", "date", "derive", "when")
-
-Lines = dict[tuple, int]
+from cdisc_map.spec.yamlfile import Lines, line_of, load_yaml, schema_problems
 
 
 @dataclass(frozen=True)
@@ -41,12 +33,21 @@ class FormSpec:
 
 
 @dataclass
-class DatasetSpec:
-    """One target dataset's spec, as loaded, with the line of every element."""
+class SpecFile:
+    """A spec as loaded, with the line of every element."""
 
     path: Path
     data: dict[str, Any]
     lines: Lines = field(default_factory=dict, repr=False)
+
+    def line(self, *where: Any) -> int | None:
+        """Line of the deepest element of `where` the file has (its parent's if absent)."""
+        return line_of(self.lines, tuple(where))
+
+
+@dataclass
+class DatasetSpec(SpecFile):
+    """One SDTM dataset's spec."""
 
     @property
     def name(self) -> str:
@@ -56,24 +57,54 @@ class DatasetSpec:
     def keys(self) -> list[str]:
         return list(self.data["keys"])
 
-    def line(self, *where: Any) -> int | None:
-        """Line of the deepest element of `where` the file has (its parent's if absent)."""
-        trail = tuple(where)
-        while trail:
-            if trail in self.lines:
-                return self.lines[trail]
-            trail = trail[:-1]
-        return self.lines.get((), None)
+    def mapped(self) -> dict[str, tuple[dict, tuple]]:
+        """Every variable the spec maps, with its mapping and where it is written: the dataset's own
+        `variables:` first, then each source's and each record's (the first mapping wins)."""
+        found = {var: (mapping, ("variables", var)) for var, mapping in self.data.get("variables", {}).items()}
+        for index, source in enumerate(self.data["sources"]):
+            for var, mapping in source.get("variables", {}).items():
+                found.setdefault(var, (mapping, ("sources", index, "variables", var)))
+            for number, record in enumerate(source.get("records", [])):
+                for var, value in record.items():
+                    found.setdefault(var, (as_mapping(value), ("sources", index, "records", number, var)))
+        return found
+
+    def supp_mapped(self) -> dict[str, tuple[dict, tuple]]:
+        """Every supplemental qualifier the spec maps (QNAM -> mapping, where)."""
+        found = {qnam: (mapping, ("supp", qnam)) for qnam, mapping in self.data.get("supp", {}).items()}
+        for index, source in enumerate(self.data["sources"]):
+            for qnam, mapping in source.get("supp", {}).items():
+                found.setdefault(qnam, (mapping, ("sources", index, "supp", qnam)))
+        return found
+
+
+def as_mapping(value: Any) -> dict:
+    """A record's value as a mapping: a scalar is a constant."""
+    return value if isinstance(value, dict) else {"constant": value}
 
 
 @dataclass
-class StudySpec:
-    """The study file and every dataset spec of the study folder."""
+class AdamSpecs:
+    """A study's ADaM specs as loaded: the ADSL spec and the parameter specs, with their files and lines."""
 
-    path: Path
-    data: dict[str, Any]
-    lines: Lines
-    sdtm: list[DatasetSpec]
+    adsl: dict | None = None
+    tte: list[dict] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)  # "ADSL" or a PARAMCD -> its spec file
+    lines: dict[str, Lines] = field(default_factory=dict)  # the same keys -> lines of the file
+    unread: set[str] = field(default_factory=set)  # datasets whose spec could not be read (ADSL)
+
+    def file_of(self, key: str) -> str | None:
+        path = self.files.get(key)
+        return str(path) if path else None
+
+
+@dataclass
+class StudySpec(SpecFile):
+    """The study file and every spec of the study folder."""
+
+    sdtm: list[DatasetSpec] = field(default_factory=list)
+    adam: AdamSpecs = field(default_factory=AdamSpecs)
+    unread: set[str] = field(default_factory=set)  # SDTM datasets whose spec could not be read
 
     @property
     def study_id(self) -> str:
@@ -85,10 +116,7 @@ class StudySpec:
 
     @property
     def forms(self) -> dict[str, FormSpec]:
-        return {
-            name: FormSpec(name=name, **form)
-            for name, form in self.data["raw"]["forms"].items()
-        }
+        return {name: FormSpec(name=name, **form) for name, form in self.data["raw"]["forms"].items()}
 
     @property
     def subjects_form(self) -> str:
@@ -121,127 +149,23 @@ class StudySpec:
         raise KeyError(f"no spec for dataset {name}")
 
 
-@cache
-def _schema(name: str) -> dict:
-    text = resources.files("cdisc_map.spec.schemas").joinpath(name).read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def load_yaml(path: Path) -> tuple[Any, Lines]:
-    """Load YAML safely and record the 1-based line of every mapping key and list item."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemsError([Problem(f"cannot read spec: {exc}", file=str(path))]) from exc
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ProblemsError([
-            Problem(
-                f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                file=str(path),
-                row=mark.line + 1 if mark else None,
-                hint="check indentation and quote values that contain ': ' or start with a special character",
-            )
-        ]) from exc
-    lines: Lines = {}
-    if node is not None:
-        _record_lines(node, (), lines)
-    return data, lines
-
-
-def _record_lines(node: yaml.Node, trail: tuple, lines: Lines) -> None:
-    lines[trail] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            child = trail + (key_node.value,)
-            _record_lines(value_node, child, lines)
-            lines[child] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _record_lines(item, trail + (index,), lines)
-
-
-def _schema_problems(data: Any, schema_name: str, path: Path, lines: Lines) -> list[Problem]:
-    validator = jsonschema.Draft202012Validator(_schema(schema_name))
-    problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        trail = tuple(error.absolute_path)
-        line = _line_of(lines, trail)
-        problems.append(Problem(
-            _schema_message(error),
-            file=str(path),
-            row=line,
-            column="/".join(map(str, trail)) or None,
-            hint=_schema_hint(error),
-        ))
-    return problems
-
-
-def _line_of(lines: Lines, trail: tuple) -> int | None:
-    while trail and trail not in lines:
-        trail = trail[:-1]
-    return lines.get(trail)
-
-
-def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
-        return f"unknown key(s) {', '.join(map(repr, extra))}"
-    if error.validator == "oneOf" and isinstance(error.instance, dict):
-        return "a condition needs exactly one of col, var, all, any, not"
-    return error.message
-
-
-def _schema_hint(error: jsonschema.ValidationError) -> str | None:
-    if error.validator == "additionalProperties":
-        known = list(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in known]
-        guesses = [g for k in extra for g in _closest(str(k), known)]
-        if guesses:
-            return f"did you mean {', '.join(map(repr, guesses))}?"
-        return f"allowed keys: {', '.join(known)}"
-    if error.validator == "pattern" and error.path and str(error.path[-1]) == "dataset":
-        return "write the dataset name in upper case, at most 8 characters, e.g. DM"
-    if error.validator == "enum":
-        return f"write one of: {', '.join(map(str, error.validator_value))}"
-    if error.validator == "dependentRequired":
-        return "add the missing key"
-    if error.validator == "maxLength":
-        return f"shorten it to at most {error.validator_value} characters"
-    return None
-
-
-def load_study(study_dir: Path) -> StudySpec:
-    """Load study.yaml and the dataset specs of `study_dir`; raise ProblemsError on any problem."""
-    study, problems = check_study(study_dir)
-    if problems or study is None:
-        raise ProblemsError(problems)
-    return study
-
-
-def check_study(study_dir: Path) -> tuple[StudySpec | None, list[Problem]]:
-    """Every problem of a study folder's specs, without raising (for `check-spec`)."""
+def read_study(study_dir: Path) -> tuple[StudySpec | None, list[Problem]]:
+    """Every spec of a study folder, each checked by its JSON Schema (specs with problems are left out)."""
     study_dir = Path(study_dir)
     study_path = study_dir / "study.yaml"
     if not study_path.is_file():
         return None, [Problem(
-            "no study.yaml in the study folder",
-            file=str(study_dir),
+            "no study.yaml in the study folder", file=str(study_dir),
             hint="a study folder holds study.yaml and one YAML spec per dataset in sdtm/",
         )]
-    problems: list[Problem] = []
     try:
         data, lines = load_yaml(study_path)
     except ProblemsError as exc:
         return None, exc.problems
-    problems += _schema_problems(data, "study.schema.json", study_path, lines)
+    problems = schema_problems(data, "study", study_path, lines)
     if problems:
         return None, problems
-
-    dataset_specs: list[DatasetSpec] = []
+    study = StudySpec(study_path, data, lines)
     sdtm_dir = study_dir / "sdtm"
     wanted = data.get("sdtm")
     files = [sdtm_dir / f"{name}.yaml" for name in wanted] if wanted else sorted(sdtm_dir.glob("*.yaml"))
@@ -249,134 +173,52 @@ def check_study(study_dir: Path) -> tuple[StudySpec | None, list[Problem]]:
         if not spec_path.is_file():
             problems.append(Problem(
                 f"dataset spec {spec_path.name} named in study.yaml does not exist",
-                file=str(study_path), row=_line_of(lines, ("sdtm", index)),
+                file=str(study_path), row=line_of(lines, ("sdtm", index)),
                 hint=f"create {spec_path} or remove the name from the sdtm list",
             ))
             continue
-        try:
-            spec_data, spec_lines = load_yaml(spec_path)
-        except ProblemsError as exc:
-            problems += exc.problems
-            continue
-        found = _schema_problems(spec_data, "dataset.schema.json", spec_path, spec_lines)
-        problems += found
-        if not found:
-            dataset_specs.append(DatasetSpec(spec_path, spec_data, spec_lines))
-
-    study = StudySpec(study_path, data, lines, dataset_specs)
-    problems += _check_study_semantics(study)
-    for spec in dataset_specs:
-        problems += check_dataset_semantics(spec, study)
+        spec = _read(spec_path, "dataset", problems)
+        if spec is not None:
+            study.sdtm.append(DatasetSpec(spec_path, *spec))
+        else:
+            study.unread.add(spec_path.stem.upper())
+    study.adam = read_adam_specs(study_dir, problems)
     return study, problems
 
 
-def _check_study_semantics(study: StudySpec) -> list[Problem]:
-    problems = []
-    forms = study.forms
-    if study.subjects_form not in forms:
-        problems.append(Problem(
-            f"subjects form {study.subjects_form!r} is not one of the raw forms",
-            file=str(study.path), row=_line_of(study.lines, ("subjects", "form")),
-            hint=_choices(study.subjects_form, forms),
-        ))
-    names = [spec.name for spec in study.sdtm]
-    for name in {n for n in names if names.count(n) > 1}:
-        problems.append(Problem(f"dataset {name} is specified more than once", file=str(study.path)))
-    return problems
+def _read(path: Path, schema_name: str, problems: list[Problem]) -> tuple[Any, Lines] | None:
+    try:
+        data, lines = load_yaml(path)
+    except ProblemsError as exc:
+        problems += exc.problems
+        return None
+    found = schema_problems(data, schema_name, path, lines)
+    problems += found
+    return None if found else (data, lines)
 
 
-def _closest(word: str, options: list[str]) -> list[str]:
-    """The likeliest intended key: a transposition ("form" for "from") first, then difflib's guess."""
-    anagrams = [o for o in options if sorted(o) == sorted(word)]
-    return anagrams[:1] or difflib.get_close_matches(word, options, n=1)
-
-
-def _choices(value: str, options: Any) -> str:
-    options = list(options)
-    close = _closest(str(value), options)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    return f"write one of: {', '.join(options)}"
-
-
-def mapping_kind(mapping: dict) -> str | None:
-    """The one mapping kind a variable's mapping names (None when it names none or several)."""
-    kinds = [k for k in MAPPING_KINDS if k in mapping]
-    return kinds[0] if len(kinds) == 1 else None
-
-
-def check_dataset_semantics(spec: DatasetSpec, study: StudySpec) -> list[Problem]:
-    """What the JSON Schema cannot check: references to forms, derivations, codelists."""
-    from cdisc_map.mapping.derivations import DERIVATIONS  # late import: derivations import specs' types
-
-    problems: list[Problem] = []
-    forms = study.forms
-    path = str(spec.path)
-
-    def problem(message: str, *trail: Any, hint: str | None = None) -> None:
-        problems.append(Problem(message, file=path, row=spec.line(*trail), dataset=spec.name, hint=hint))
-
-    expected_file = spec.path.stem.upper()
-    if spec.name != expected_file:
-        problem(f"file {spec.path.name} specifies dataset {spec.name}", "dataset",
-                hint=f"name the file {spec.name.lower()}.yaml")
-
-    def check_mapping(mapping: dict, trail: tuple) -> None:
-        kinds = [k for k in MAPPING_KINDS if k in mapping]
-        if len(kinds) != 1:
-            found = f"{' and '.join(kinds)}" if kinds else "none"
-            problem(f"a variable needs exactly one of {', '.join(MAPPING_KINDS)}; found {found}", *trail,
-                    hint="split it into separate variables, or use `when` for a conditional value")
-            return
-        kind = kinds[0]
-        if kind == "derive":
-            name = mapping["derive"]
-            derivation = DERIVATIONS.get(name)
-            if derivation is None:
-                problem(f"unknown derivation {name!r}", *trail, "derive", hint=_choices(name, DERIVATIONS))
-                return
-            for param in derivation.required:
-                if param not in mapping:
-                    problem(f"derivation {name!r} needs `{param}`", *trail,
-                            hint=f"add `{param}:` ({derivation.params_help})")
-            if "dataset" in mapping and mapping["dataset"] not in {s.name for s in study.sdtm}:
-                problem(f"derivation {name!r} reads dataset {mapping['dataset']}, which has no spec", *trail,
-                        "dataset", hint=_choices(mapping["dataset"], [s.name for s in study.sdtm]))
-        if kind == "when":
-            for index, branch in enumerate(mapping["when"]):
-                check_mapping(branch["then"], trail + ("when", index, "then"))
-            if "else" in mapping:
-                check_mapping(mapping["else"], trail + ("else",))
-        if kind == "ct":
-            from cdisc_map.standards.terminology import load_ct
-
-            try:
-                load_ct(study.ct_version).codelist(mapping["ct"])
-            except (KeyError, LookupError, ValueError) as exc:
-                problem(f"codelist {mapping['ct']!r} is not in CDISC CT {study.ct_version}: {exc}", *trail, "ct",
-                        hint="write the codelist's short name (e.g. SEX, NY, UNIT) or its NCI C-code")
-
-    for index, source in enumerate(spec.data["sources"]):
-        for number, record in enumerate(source.get("records", [])):
-            for var, value in record.items():
-                if isinstance(value, dict):
-                    check_mapping(value, ("sources", index, "records", number, var))
-        if "form" not in source:
-            continue
-        form = source["form"]
-        if form not in forms:
-            problem(f"form {form!r} is not in study.yaml", "sources", index, "form", hint=_choices(form, forms))
-        for j, join in enumerate(source.get("join", [])):
-            if join["form"] not in forms:
-                problem(f"form {join['form']!r} is not in study.yaml", "sources", index, "join", j, "form",
-                        hint=_choices(join["form"], forms))
-        for block in ("variables", "supp"):
-            for var, mapping in source.get(block, {}).items():
-                check_mapping(mapping, ("sources", index, block, var))
-                if var in spec.data.get(block, {}):
-                    problem(f"{var} is mapped both for all sources and for source {index + 1}",
-                            "sources", index, block, var, hint="keep one of the two")
-    for block in ("variables", "supp"):
-        for var, mapping in spec.data.get(block, {}).items():
-            check_mapping(mapping, (block, var))
-    return problems
+def read_adam_specs(study_dir: Path, problems: list[Problem]) -> AdamSpecs:
+    """`adam/adsl.yaml` and `adam/adtte/*.yaml` (ordered by `paramn`, then file name); none without adam/."""
+    folder = Path(study_dir) / "adam"
+    specs = AdamSpecs()
+    if not folder.is_dir():
+        return specs
+    adsl_file = folder / "adsl.yaml"
+    if adsl_file.is_file():
+        found = _read(adsl_file, "adsl", problems)
+        if found is not None:
+            specs.adsl, specs.lines["ADSL"] = found
+            specs.files["ADSL"] = adsl_file
+        else:
+            specs.unread.add("ADSL")
+    loaded = []
+    for path in sorted((folder / "adtte").glob("*.yaml")):
+        found = _read(path, "tte", problems)
+        if found is not None:
+            data, lines = found
+            loaded.append((data.get("paramn", float("inf")), path.name, data, lines, path))
+    for _paramn, _name, data, lines, path in sorted(loaded, key=lambda item: (item[0], item[1])):
+        specs.tte.append(data)
+        specs.files[str(data["paramcd"])] = path
+        specs.lines[str(data["paramcd"])] = lines
+    return specs

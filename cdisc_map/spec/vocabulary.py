@@ -1,0 +1,99 @@
+"""The words of the spec language: one meaning per word, in SDTM and ADaM specs alike.
+
+Every parameter of every mapping kind and derivation is one of these words, so a
+reader who has learnt `dataset`, `var` and `where` in one place reads them the same way
+everywhere: `dataset` is always another dataset, `var` always a variable, `col` always a
+column of the records being mapped from, `by` always grouping, `order` always ordering.
+Each word has a type, which gives its JSON Schema and says what the planner and
+check-spec read from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: JSON Schema of each word type (references point into the generated schema's $defs).
+TYPE_SCHEMAS: dict[str, dict] = {
+    "column": {"type": "string", "minLength": 1},
+    "variable": {"$ref": "#/$defs/varname"},
+    "variables": {"type": "array", "items": {"$ref": "#/$defs/varname"}, "minItems": 1},
+    "dataset": {"$ref": "#/$defs/dataset"},
+    "condition": {"$ref": "#/$defs/condition"},
+    "scalar": {"$ref": "#/$defs/scalar"},
+    "text": {"type": "string"},
+    "texts": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+    "flag": {"type": "boolean"},
+    "values": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}},
+    "replacements": {"type": "object", "additionalProperties": {"type": "string"}},
+    "date_format": {"type": "string", "minLength": 1},
+    "time_format": {"type": "string", "minLength": 1},
+    "codelist": {"type": "string", "minLength": 1},
+    "sources": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/source"}},
+    "epochs": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/epoch"}},
+    "branches": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/branch"}},
+    "mapping": {"$ref": "#/$defs/mapping"},
+    "case": {"enum": ["upper", "lower", "asis"]},
+    "origin": {"enum": ["Collected", "Derived", "Assigned", "Protocol", "Predecessor"]},
+    "origin_source": {"enum": ["Investigator", "Sponsor", "Subject", "Vendor"]},
+    "label": {"type": "string", "maxLength": 40},
+    "data_type": {"enum": ["Char", "Num"]},
+    "derivation": {"type": "string"},
+}
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of the language: its type and what it means wherever it appears."""
+
+    name: str
+    type: str
+    meaning: str
+
+
+WORDS: dict[str, Word] = {word.name: word for word in (
+    Word("col", "column", "A column of the records being mapped from: a column of the raw form in an SDTM "
+         "spec, a variable of the source dataset (DM for ADSL) in an ADaM spec."),
+    Word("var", "variable", "A variable: of `dataset` when the entry names one, otherwise of the dataset being "
+         "built. In ADaM, a name the dataset does not map itself is its source dataset's variable."),
+    Word("dataset", "dataset", "Another dataset of the study, SDTM or ADaM, by name (EX, DM, ADSL, ...)."),
+    Word("where", "condition", "A condition the records of `dataset` must meet (see "
+         "[Conditions](README.md#conditions))."),
+    Word("by", "variables", "Grouping variables: the derivation starts again within each combination of them."),
+    Word("order", "variables", "Ordering variables, first to last; a --DTC date orders by the first day it "
+         "can stand for."),
+    Word("of", "variable", "The variable the derivation is computed from."),
+    Word("ref", "variable", "The reference date variable the derivation measures from."),
+    Word("start", "variable", "The start of an interval: a variable of the dataset (a time-to-event "
+         "parameter's start is a source `{dataset, var}`)."),
+    Word("end", "variable", "The end of an interval: a variable of the dataset."),
+    Word("values", "values", "A value map: each key is a value as found, each value what is written instead. "
+         "Keys match after trimming blanks, exactly first and then ignoring case."),
+    Word("sources", "sources", "Several sources `{dataset, var, where}`, taken together."),
+    Word("format", "date_format", "The layout of a raw date, from the tokens DD, MM, MON, YYYY (and HH, MM, SS "
+         "for a time), e.g. DD-MON-YYYY or DD/MM/YYYY HH:MM."),
+    Word("time", "column", "A raw column holding the time of a date given in another column."),
+    Word("time_format", "time_format", "The layout of the raw time column, e.g. HH:MM."),
+    Word("extend", "texts", "Values a study adds to the variable's extensible codelist (sponsor extensions, "
+         "marked as such in define.xml)."),
+    Word("epochs", "epochs", "The epochs in protocol order, each `{epoch: NAME, start: ...}` where start is a "
+         "DM variable or a source `{dataset, var, where}` whose first date per subject starts the epoch."),
+    Word("case", "case", "Change of case of a text result: upper, lower or asis."),
+    Word("replace", "replacements", "Substring replacements applied to non-ASCII text results, e.g. "
+         "{\"\u03bc\": \"u\"}."),
+    Word("transliterate", "flag", "Transliterate what is left of non-ASCII text to ASCII."),
+    Word("otherwise", "scalar", "The value written where the result is missing."),
+    Word("not_after", "variable", "A date variable the result may not pass: a later date is set to it and "
+         "reported."),
+    Word("origin", "origin", "The define.xml origin, when the entry's own is not right."),
+    Word("source", "origin_source", "The define.xml origin source (Investigator, Sponsor, Subject, Vendor)."),
+    Word("method", "text", "The derivation in words, for define.xml; replaces the entry's generated wording."),
+    Word("comment", "text", "A comment for define.xml: what a reviewer needs to know about the variable."),
+    Word("label", "label", "The variable label (supplemental qualifiers; ADaM producer-defined variables)."),
+    Word("type", "data_type", "The variable type of an ADaM producer-defined variable: Char or Num."),
+    Word("display_format", "text", "The SAS display format of an ADaM producer-defined variable (DATE9.)."),
+    Word("eval", "text", "QEVAL of a supplemental qualifier: who evaluated it (INVESTIGATOR, ...)."),
+)}
+
+#: Words any entry accepts: what to do with the result, and what define.xml says of it.
+MODIFIERS = ("values", "case", "replace", "transliterate", "otherwise", "not_after")
+METADATA = ("extend", "origin", "source", "method", "comment", "label", "type", "display_format", "eval")
