@@ -11,6 +11,10 @@ import click
 
 from cdisc_map import __version__
 from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
+from cdisc_map.pipeline import run_study
+from cdisc_map.spec.check import check_study
+from cdisc_map.standards.terminology import TerminologyError, load_ct_package
+from cdisc_map.validate import NotAPackageError, exit_code, render, rules_text, validate_path
 
 BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
 
@@ -67,8 +71,6 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
 
     STUDY_DIR defaults to the bundled NCT06111625 study with its fixture export.
     """
-    from cdisc_map.pipeline import run_study
-
     study_dir = study_dir or BUNDLED_STUDY
     started = time.perf_counter()
     progress = Progress(quiet)
@@ -114,9 +116,6 @@ def validate(path: Path, fmt: str, fail_on: str, ct_package: Path | None) -> Non
 
     Exit status: 0 when nothing at or above --fail-on, 1 when there is, 2 when PATH cannot be read.
     """
-    from cdisc_map.standards.terminology import TerminologyError, load_ct_package
-    from cdisc_map.validate import NotAPackageError, exit_code, render, validate_path
-
     try:
         ct = load_ct_package(ct_package) if ct_package else None
         report = validate_path(path, ct=ct)
@@ -130,8 +129,6 @@ def validate(path: Path, fmt: str, fail_on: str, ct_package: Path | None) -> Non
 @main.command()
 def rules() -> None:
     """List the validation rules: id, severity, what each checks and which CDISC/FDA rule it mirrors."""
-    from cdisc_map.validate import rules_text
-
     click.echo(rules_text())
 
 
@@ -139,22 +136,14 @@ def rules() -> None:
 @click.argument("study_dir", type=click.Path(path_type=Path, file_okay=False))
 def check_spec(study_dir: Path) -> None:
     """Check a study's mapping specs: each problem with file, line and what to write instead."""
-    from cdisc_map.adam.build import check_adam_specs
-    from cdisc_map.spec.study import check_study
-
     study, problems = check_study(study_dir)
-    adam_version = study.adamig_version if study else "1.3"
-    problems = problems + check_adam_specs(study_dir, adam_version)
     if problems:
         for problem in problems:
             click.echo(str(problem))
         click.echo(f"\n{len(problems)} problem(s) in the specs of {study_dir}.")
         sys.exit(1)
-    from cdisc_map.adam.build import load_adam_specs
-
     count = len(study.sdtm) if study else 0
-    adam = load_adam_specs(study_dir)
-    adam_count = (adam.adsl is not None) + len(adam.tte)
+    adam_count = (study.adam.adsl is not None) + len(study.adam.tte) if study else 0
     click.echo(f"OK: study.yaml, {count} SDTM and {adam_count} ADaM spec(s) are valid.")
 
 

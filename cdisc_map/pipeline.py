@@ -13,13 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cdisc_map.adam import build_adam, load_adam_specs, tte_method
+from cdisc_map.adam import build_adam, tte_method
 from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.core.timing import StageTimes
 from cdisc_map.define.build import PackageInfo, build_define
 from cdisc_map.io.package import adam_folder, sdtm_folder, write_package
 from cdisc_map.sdtm.build import build_sdtm
-from cdisc_map.spec.study import load_study
+from cdisc_map.spec.check import load_study
 from cdisc_map.standards.adam_metadata import load_adamig
 from cdisc_map.standards.metadata import load_sdtmig
 from cdisc_map.standards.terminology import load_ct
@@ -111,11 +111,12 @@ def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunS
     sdtm = [result.datasets[name] for name in sorted(result.datasets)]
 
     adam: list = []
-    adam_specs = load_adam_specs(study_dir)
+    adam_specs = study.adam
     if adam_specs.adsl is not None:
         progress("Deriving ADaM from the SDTM datasets")
         with times.stage("derive ADaM"):
-            adam, problems = build_adam(adam_specs, {d.name: d.frame for d in sdtm}, version=study.adamig_version)
+            adam, problems = build_adam(adam_specs, {d.name: d.frame for d in sdtm}, version=study.adamig_version,
+                                        checked=True)
         if any(p.severity == "error" for p in problems):
             raise ProblemsError(summary.problems + problems)
         summary.problems += problems

@@ -7,14 +7,13 @@ and the problems found, for the pipeline, the XPT writer and define.xml.
 """
 
 from cdisc_map.adam.adsl import adsl_dataset, build_adsl
-from cdisc_map.adam.build import AdamSpecs, build_adam, load_adam_specs
-from cdisc_map.adam.conform import AdamDataset, AdamVariable
-from cdisc_map.adam.tte import AdamWarning, build_adtte, check_tte_spec, derive_tte, tte_method, tte_records
+from cdisc_map.adam.build import build_adam, load_adam_specs
+from cdisc_map.adam.tte import AdamWarning, build_adtte, derive_tte, tte_method, tte_records
+from cdisc_map.spec.check import check_tte_spec
+from cdisc_map.spec.study import AdamSpecs
 
 __all__ = [
-    "AdamDataset",
     "AdamSpecs",
-    "AdamVariable",
     "AdamWarning",
     "adsl_dataset",
     "build_adam",

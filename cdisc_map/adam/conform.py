@@ -3,47 +3,22 @@
 A built frame is put in the guide's variable order with the guide's labels, types and
 display formats; producer-defined variables (declared with a label in the spec) come
 after. Numeric columns become float64, character columns object with "" for missing,
-which is what `cdisc_map.xpt.write_xpt` takes.
+which is what `cdisc_map.io.xpt.write_xpt` takes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 
+from cdisc_map.core.datasets import Dataset, Variable, char_length
 from cdisc_map.core.problems import Problem
-from cdisc_map.sdtm.conform import Variable, char_length
+from cdisc_map.core.text import numbers_as_text
 from cdisc_map.standards.adam_metadata import load_adamig
 
 
-@dataclass
-class AdamVariable(Variable):
-    """A written ADaM variable; `format` is its SAS display format (DATE9., DATETIME20.)."""
-
-    format: str = ""
-
-
-@dataclass
-class AdamDataset:
-    """One finished ADaM dataset: records, variables, keys, and its ADaM class for define.xml."""
-
-    name: str
-    label: str
-    frame: pd.DataFrame
-    variables: list[AdamVariable]
-    keys: list[str]
-    cls: str = ""
-    structure: str = ""
-    comment: str | None = None
-    methods: dict[str, str] = field(default_factory=dict)
-
-
 def as_char(values: pd.Series) -> pd.Series:
-    """Text column: object dtype, "" for missing, whole numbers written without ".0"."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(float(v))))
-    return values.astype(object).where(values.notna(), "").astype(str).astype(object)
+    """Text column: object dtype, "" for missing, numbers as `number_text` writes them."""
+    return numbers_as_text(values)
 
 
 def as_num(values: pd.Series) -> pd.Series:
@@ -54,7 +29,7 @@ def as_num(values: pd.Series) -> pd.Series:
 
 def conform_adam(name: str, frame: pd.DataFrame, extra: dict[str, dict] | None = None, version: str = "1.3",
                  methods: dict[str, str] | None = None, origins: dict[str, str] | None = None,
-                 ) -> tuple[AdamDataset, list[Problem]]:
+                 ) -> tuple[Dataset, list[Problem]]:
     """Order, type and describe `frame`'s columns by ADaMIG metadata (and `extra` for producer variables).
 
     `extra` maps a producer-defined variable to {label, type, format?}. A column neither
@@ -73,7 +48,7 @@ def conform_adam(name: str, frame: pd.DataFrame, extra: dict[str, dict] | None =
                                     hint=f"add {var.name} to the {name} spec"))
     order = [v for v in known if v in frame.columns] + [v for v in frame.columns if v not in known]
     out = pd.DataFrame(index=frame.index)
-    variables: list[AdamVariable] = []
+    variables: list[Variable] = []
     for var in order:
         info = known.get(var)
         declared = extra.get(var)
@@ -84,10 +59,10 @@ def conform_adam(name: str, frame: pd.DataFrame, extra: dict[str, dict] | None =
             continue
         label = (declared or {}).get("label") or info.label
         kind = (declared or {}).get("type") or info.type
-        fmt = (declared or {}).get("format", info.format if info else "")
+        fmt = (declared or {}).get("display_format", info.format if info else "")
         values = as_num(frame[var]) if kind == "Num" else as_char(frame[var])
         out[var] = values
-        variables.append(AdamVariable(
+        variables.append(Variable(
             name=var, label=label, type=kind, length=char_length(values) if kind == "Char" else 8,
             core=info.core if info else "Perm", codelist=info.codelist if info else "",
             origin=origins.get(var, "Derived"), method=methods.get(var, ""), format=fmt or "",
@@ -97,6 +72,6 @@ def conform_adam(name: str, frame: pd.DataFrame, extra: dict[str, dict] | None =
             problems.append(Problem(f"key variable {var} is empty in {int((out[var] == '').sum())} record(s)",
                                     dataset=name, column=var))
     out = out.reset_index(drop=True)
-    dataset = AdamDataset(name=name, label=meta.label, frame=out, variables=variables, keys=list(meta.keys),
+    dataset = Dataset(name=name, label=meta.label, frame=out, variables=variables, keys=list(meta.keys),
                           cls=meta.cls, structure=meta.structure, methods=dict(methods))
     return dataset, problems

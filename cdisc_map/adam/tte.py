@@ -26,8 +26,6 @@ problems are collected and raised together.
 
 from __future__ import annotations
 
-import difflib
-import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -35,9 +33,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_map.adam import imputation
-from cdisc_map.adam.conform import AdamDataset, conform_adam
-from cdisc_map.adam.sources import (
+from cdisc_map.adam.conform import conform_adam
+from cdisc_map.core import sasdates as imputation
+from cdisc_map.core.datasets import Dataset
+from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.mapping.sources import (
     SUBJECT,
     SourceCache,
     SourceError,
@@ -49,22 +49,20 @@ from cdisc_map.adam.sources import (
     source_records,
     text,
 )
-from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.spec import conditions
+from cdisc_map.spec.check import check_tte_spec
+from cdisc_map.spec.schemas import AVAL_CONVENTIONS as CONVENTIONS
+from cdisc_map.standards.adam_metadata import load_adamig
 
 EVENT, COMPETING, CENSOR = "event", "competing", "censor"
 ROLE_KEYS = {EVENT: "events", COMPETING: "competing", CENSOR: "censors"}
-SPEC_KEYS = {"paramcd", "param", "paramn", "start", "population", "events", "competing", "censors", "impute",
-             "window", "exclude_without_start", "aval", "comment"}
-SOURCE_KEYS = {"dataset", "where", "date", "first", "last", "desc", "evntdesc", "cnsr", "seq", "from_start", "impute"}
 #: AVAL conventions a spec may state, and the days added to ADT - STARTDT.
-AVAL_CONVENTIONS = {"ADT - STARTDT + 1": 1.0, "ADT - STARTDT": 0.0}
+AVAL_CONVENTIONS = dict(zip(CONVENTIONS, (1.0, 0.0), strict=True))
 DEFAULT_AVAL = "ADT - STARTDT + 1"
 AVALU = "DAYS"
 COLUMNS = ["STUDYID", "USUBJID", "PARAMCD", "PARAM", "PARAMN", "AVAL", "AVALU", "STARTDT", "STARTDTF", "ADT",
            "ADTF", "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ"]
 NUMERIC = {"PARAMN", "AVAL", "STARTDT", "ADT", "CNSR", "SRCSEQ"}
-_PARAMCD = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 DATASET = "ADTTE"
 CANDIDATE_COLUMNS = [SUBJECT, "ADT", "ADTF", "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ", "ROLE",
                      "PRIORITY", "SOURCE"]
@@ -115,110 +113,15 @@ def tte_records(spec: dict, datasets: Mapping[str, pd.DataFrame], cache: SourceC
 # --- the spec ----------------------------------------------------------------------
 
 
-def check_tte_spec(spec: Any) -> list[Problem]:
-    """Everything wrong with a parameter spec's shape, before any data is read."""
-    problems: list[Problem] = []
-    if not isinstance(spec, dict):
-        return [Problem("a time-to-event spec must be a mapping", dataset=DATASET)]
-    paramcd = spec.get("paramcd")
-    label = str(paramcd) if paramcd else "time-to-event spec"
-
-    def bad(message: str, where: str | None = None, hint: str | None = None) -> None:
-        problems.append(Problem(f"{label}: {message}", dataset=DATASET, column=where, hint=hint))
-
-    for key in spec.keys() - SPEC_KEYS:
-        bad(f"unknown key {key!r}", key, hint=_suggest(key, SPEC_KEYS))
-    if not isinstance(paramcd, str) or not _PARAMCD.fullmatch(paramcd):
-        bad("paramcd must be 1 to 8 upper-case letters, digits or _, starting with a letter", "paramcd")
-    param = spec.get("param")
-    if not isinstance(param, str) or not param.strip() or len(param) > 40 or not param.isascii():
-        bad("param must be ASCII text of 1 to 40 characters", "param")
-    if "paramn" in spec and (not isinstance(spec["paramn"], int) or isinstance(spec["paramn"], bool)):
-        bad("paramn must be a whole number", "paramn")
-    start = spec.get("start")
-    if not isinstance(start, dict) or not {"dataset", "date"} <= start.keys() or start.keys() - {"dataset", "date"}:
-        bad("start must be {dataset: ..., date: ...}", "start", hint="e.g. start: {dataset: ADSL, date: HSCTDT}")
-    if "population" in spec and not isinstance(spec["population"], dict):
-        bad("population must be a condition such as {var: SAFFL, eq: Y}", "population")
-    if spec.get("aval", DEFAULT_AVAL) not in AVAL_CONVENTIONS:
-        bad(f"aval must be one of: {', '.join(AVAL_CONVENTIONS)}", "aval")
-    if not isinstance(spec.get("exclude_without_start", False), bool):
-        bad("exclude_without_start must be true or false", "exclude_without_start")
-    impute = spec.get("impute", {"partial": "none"})
-    if not isinstance(impute, dict) or impute.keys() != {"partial"} or impute["partial"] not in \
-            imputation.IMPUTATION_RULES:
-        bad(f"impute must be {{partial: {'|'.join(imputation.IMPUTATION_RULES)}}}", "impute")
-    if not spec.get("events"):
-        bad("needs at least one event source under `events`", "events")
-    codes: dict[int, str] = {}
-    competing_codes: set[int] = set()
-    for role, index, source in _sources(spec, strict=False):
-        where = f"{ROLE_KEYS[role]}[{index}]"
-        if not isinstance(source, dict):
-            bad("a source must be a mapping with dataset, date and desc", where)
-            continue
-        for key in source.keys() - SOURCE_KEYS:
-            bad(f"unknown key {key!r} in a source", where, hint=_suggest(key, SOURCE_KEYS))
-        for key in ("dataset", "date", "desc"):
-            if not isinstance(source.get(key), str) or not source[key].strip():
-                bad(f"a source needs `{key}`", where)
-        if source.get("first") and source.get("last"):
-            bad("a source takes either first or last, not both", where)
-        if "where" in source and not isinstance(source["where"], dict):
-            bad("where must be a condition such as {var: RSSTRESC, eq: RELAPSE}", where)
-        if source.get("impute", "none") not in imputation.IMPUTATION_RULES:
-            bad(f"impute must be one of {', '.join(imputation.IMPUTATION_RULES)}", where)
-        cnsr = source.get("cnsr", 0 if role == EVENT else None)
-        if role == EVENT and cnsr != 0:
-            bad("an event source has CNSR 0; censoring and competing codes go under censors/competing", where)
-        elif role != EVENT:
-            if not isinstance(cnsr, int) or isinstance(cnsr, bool) or cnsr < 1:
-                bad("a censoring or competing source needs `cnsr`, a positive whole number", where)
-                continue
-            _check_code(cnsr, str(source.get("desc")), codes, where, bad)
-            if role == COMPETING:
-                competing_codes.add(cnsr)
-    window = spec.get("window")
-    if window is not None:
-        if not isinstance(window, dict) or window.keys() != {"days", "cnsr", "desc"} or \
-                not isinstance(window["days"], int) or window["days"] < 0 or \
-                not isinstance(window["cnsr"], int) or window["cnsr"] < 1:
-            bad("window must be {days: N, cnsr: code, desc: ...} with whole numbers", "window")
-        else:
-            _check_code(window["cnsr"], str(window["desc"]), codes, "window", bad)
-    for source in spec.get("censors") or []:
-        if isinstance(source, dict) and source.get("cnsr") in competing_codes:
-            bad(f"CNSR {source['cnsr']} is used for a competing event and for censoring", "censors")
-    if window and isinstance(window, dict) and window.get("cnsr") in competing_codes:
-        bad(f"CNSR {window['cnsr']} is used for a competing event and for the window", "window")
-    return problems
-
-
-def _check_code(code: int, desc: str, codes: dict[int, str], where: str, bad) -> None:
-    if code in codes and codes[code] != desc:
-        bad(f"CNSR {code} is given two descriptions ({codes[code]!r} and {desc!r}); one code per reason", where)
-    codes.setdefault(code, desc)
-
-
-def _suggest(word: str, options: set[str]) -> str | None:
-    close = difflib.get_close_matches(word, sorted(options), n=1)
-    return f"did you mean {close[0]!r}?" if close else None
-
-
-def _sources(spec: dict, strict: bool = True):
+def _sources(spec: dict):
     """(role, index, source) of every source, in priority order: events, competing, censors."""
     for role in (EVENT, COMPETING, CENSOR):
-        sources = spec.get(ROLE_KEYS[role]) or []
-        if not isinstance(sources, list):
-            if strict:
-                continue
-            sources = [sources]
-        for index, source in enumerate(sources):
+        for index, source in enumerate(spec.get(ROLE_KEYS[role]) or []):
             yield role, index, source
 
 
 def _source_name(role: str, index: int, source: dict) -> str:
-    return f"{role} source {index + 1} ({source.get('dataset')}.{source.get('date')})"
+    return f"{role} source {index + 1} ({source.get('dataset')}.{source.get('var')})"
 
 
 class _Report:
@@ -261,7 +164,7 @@ def _subjects(spec: dict, datasets: Mapping[str, pd.DataFrame], report: _Report,
               cache: SourceCache) -> pd.DataFrame | None:
     """USUBJID, STUDYID, STARTDT, STARTDTF and the start's pointer, for the population."""
     start = spec["start"]
-    name, var = start["dataset"], start["date"]
+    name, var = start["dataset"], start["var"]
     population = spec.get("population")
     try:
         records = source_records(datasets, name, [var, *condition_vars(population)], cache)
@@ -304,18 +207,18 @@ def _candidates(spec: dict, role: str, index: int, source: dict, datasets: Mappi
                 subjects: pd.DataFrame | None, report: _Report, cache: SourceCache,
                 ranks: pd.Index | None = None) -> pd.DataFrame | None:
     """The record each subject's source offers: its first (or last) usable matching record."""
-    name, var = source["dataset"], source["date"]
+    name, var = source["dataset"], source["var"]
     label = _source_name(role, index, source)
     where = source.get("where")
     try:
-        frame = source_records(datasets, name, [var, *condition_vars(where), source.get("seq")], cache)
+        frame = source_records(datasets, name, [var, *condition_vars(where), source.get("srcseq")], cache)
         mask = matching(frame, where, cache)
     except SourceError as exc:
         report.error(f"{label}: {exc}", column=var)
         return None
     if subjects is None:
         return None
-    seq = sequence_var(frame, name, source.get("seq"))
+    seq = sequence_var(frame, name, source.get("srcseq"))
     impute = _impute_rule(spec, source)
     dates = matching_dates(frame, var, mask, impute, cache)
     subject = matching_text(frame, SUBJECT, mask, cache)
@@ -343,7 +246,7 @@ def _candidates(spec: dict, role: str, index: int, source: dict, datasets: Mappi
     rows = rows[rows["ADT"].notna()]
     if source.get("from_start"):
         rows = rows[rows["ADT"] >= rows["STARTDT"]]
-    last = source.get("last", role == CENSOR and not source.get("first"))
+    last = source.get("pick", "last" if role == CENSOR else "first") == "last"
     rows = _sorted_by_subject(rows, ["ADT", "SRCSEQ", "ORDER"], ranks=ranks)
     rows = rows.drop_duplicates(SUBJECT, keep="last" if last else "first")
     desc = source["desc"]
@@ -415,7 +318,7 @@ def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], 
         ADTISO=lambda r: imputation.iso_of(r["ADT"]), STARTISO=lambda r: imputation.iso_of(r["STARTDT"]))
     start = spec["start"]
     report.per_record(early, "{SOURCE}: date {ADTISO} is before the start date {STARTISO} "
-                             f"({start['dataset']}.{start['date']})",
+                             f"({start['dataset']}.{start['var']})",
                       hint="fix the data, or filter the source (where:, from_start: true) if such records "
                            "must not count")
     if report.failed or records.empty:
@@ -426,7 +329,7 @@ def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], 
         end = records["STARTDT"] + window["days"]
         beyond = records["ADT"] > end
         replacements = {"ADT": end, "ADTF": "", "EVNTDESC": window["desc"], "CNSDTDSC": window["desc"],
-                        "CNSR": float(window["cnsr"]), "SRCDOM": start["dataset"].upper(), "SRCVAR": start["date"],
+                        "CNSR": float(window["cnsr"]), "SRCDOM": start["dataset"].upper(), "SRCVAR": start["var"],
                         "SRCSEQ": records["STARTSEQ"]}
         for column, value in replacements.items():
             records[column] = records[column].where(~beyond, value)
@@ -463,14 +366,14 @@ def tte_method(spec: dict) -> str:
     """The derivation of one parameter in words, from its spec (for define.xml and reviewers)."""
 
     def source_text(source: dict, role: str) -> str:
-        pick = "last" if source.get("last", role == CENSOR and not source.get("first")) else "first"
+        pick = source.get("pick", "last" if role == CENSOR else "first")
         where = f" where {conditions.describe(source['where'])}" if source.get("where") else ""
         after = ", on or after STARTDT" if source.get("from_start") else ""
         code = f"CNSR={source.get('cnsr', 0)}"
-        return f"{pick} {source['dataset']}.{source['date']}{where}{after} ({code}, {source['desc']})"
+        return f"{pick} {source['dataset']}.{source['var']}{where}{after} ({code}, {source['desc']})"
 
     start = spec["start"]
-    parts = [f"{spec['paramcd']}: STARTDT = {start['dataset']}.{start['date']}"]
+    parts = [f"{spec['paramcd']}: STARTDT = {start['dataset']}.{start['var']}"]
     if spec.get("population"):
         parts.append(f"population: {start['dataset']} records where {conditions.describe(spec['population'])}")
     parts.append("event = earliest of: " + "; ".join(source_text(s, EVENT) for s in spec["events"]))
@@ -490,7 +393,7 @@ def tte_method(spec: dict) -> str:
 
 
 def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version: str = "1.3",
-                cache: SourceCache | None = None) -> tuple[AdamDataset, list[Problem]]:
+                cache: SourceCache | None = None) -> tuple[Dataset, list[Problem]]:
     """ADTTE from every parameter spec: records, ADSL variables, metadata; never raises for data problems.
 
     PARAMN is the spec's `paramn`, else the spec's position (1, 2, ...). ADSL variables
@@ -518,8 +421,6 @@ def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version
         problems.append(Problem("PARAMN must be one-to-one with PARAMCD", dataset=DATASET, column="PARAMN"))
     adsl = _adsl(datasets)
     if adsl is not None:
-        from cdisc_map.standards.adam_metadata import load_adamig
-
         wanted = [v.name for v in load_adamig(version).variables(DATASET)
                   if v.name in adsl.columns and v.name not in COLUMNS[2:] and v.name != SUBJECT]
         copies = adsl[[SUBJECT, *wanted]].assign(**{SUBJECT: text(adsl[SUBJECT])}).drop_duplicates(SUBJECT)

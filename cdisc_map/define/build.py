@@ -57,32 +57,6 @@ def data_type(variable, values: pd.Series) -> tuple[str, int | None, int | None]
     return "float", int(text.str.len().max()), decimals
 
 
-def _codelist_name(variable, spec) -> str:
-    """The codelist a variable's values come from: the spec's `ct`, else the IG's."""
-    mapping = _mapping(variable.name, spec)
-    if mapping and "ct" in mapping:
-        return mapping["ct"]
-    return (variable.codelist or "").split(" ")[0]
-
-
-def _mapping(name: str, spec) -> dict | None:
-    if spec is None:
-        return None
-    found = spec.data.get("variables", {}).get(name)
-    for source in spec.data.get("sources", []):
-        found = found or source.get("variables", {}).get(name)
-    return found
-
-
-def _extensions(mapping: dict | None) -> set[str]:
-    if not mapping:
-        return set()
-    found = {str(v) for v in mapping.get("extend", [])}
-    for branch in mapping.get("when", []):
-        found |= _extensions(branch["then"])
-    return found | _extensions(mapping.get("else"))
-
-
 class _Collector:
     """Gathers codelists, methods and comments once each, with stable OIDs."""
 
@@ -143,12 +117,11 @@ def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None)
         for order, variable in enumerate(dataset.variables, 1):
             values = dataset.frame[variable.name]
             kind, length, digits = data_type(variable, values)
-            mapping = _mapping(variable.name, getattr(dataset, "spec", None))
             codelist_oid = None
-            name = _codelist_name(variable, getattr(dataset, "spec", None))
+            name = (variable.codelist or "").split(" ")[0]
             if name and variable.type == "Char":
                 codelist_oid = collect.codelist(name, values, ct_oid)
-                extended = _extensions(mapping)
+                extended = set(variable.extended)
                 if codelist_oid and extended:
                     for item in collect.codelists[codelist_oid].items:
                         item.extended = item.extended or item.coded_value in extended

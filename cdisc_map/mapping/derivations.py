@@ -1,125 +1,206 @@
-"""Named derivations a spec can ask for with `derive: NAME`.
+"""The derivations a spec names with `derive: NAME`, one well-named function each.
 
-Each derivation is one well-named function over whole columns, registered with the
-parameters it needs, so `check-spec` can say what is missing before anything runs.
-Derivations marked `late` need the whole dataset and DM (study day, sequence
-numbers) and run after every dataset's records exist, which is what lets DM take
-its reference dates from EX while EX takes its study days from DM.
+What each takes, reads and says in define.xml is declared in `cdisc_map.spec.registry`;
+here is only how it is computed, over whole columns. A derivation reads the records'
+variables (`records.variable`), raw columns (`records.column`) and, per subject, other
+datasets already built (`env.datasets`); the build plan guarantees that whatever it
+reads is complete when it runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from cdisc_map.core import dates
-from cdisc_map.mapping.engine import Environment, Rows, condition_mask, report
+from cdisc_map.core import dates, sasdates
+from cdisc_map.mapping.engine import Environment, Implementation, MappingError, Records, report
+from cdisc_map.mapping.sources import (
+    SUBJECT,
+    Matching,
+    SourceError,
+    condition_vars,
+    matching,
+    sequence_var,
+    source_records,
+)
+from cdisc_map.spec.registry import ADAM, SUBJECTS_DATASET
+
+# --- subject identity (SDTM) ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Derivation:
-    name: str
-    func: Callable[[dict, Rows, Environment, str], pd.Series]
-    required: tuple[str, ...] = ()
-    late: bool = False
-    params_help: str = ""
-    method: str = ""
-    origin: str = "Derived"
-
-
-def subject_ids(rows: Rows, env: Environment) -> pd.Series:
+def subject_ids(records: Records, env: Environment) -> pd.Series:
     """The subject id of each record, from the form's declared subject column."""
-    column = env.forms[rows.form].subject
-    return rows.column(column).astype(str).str.strip()
+    form = env.forms.get(records.form)
+    if form is None:
+        raise MappingError(f"records of {records.form} have no subject column",
+                           hint="subject identifiers are derived from raw forms; write them as constants here")
+    return records.column(form.subject).astype(str).str.strip()
 
 
-def _sites(rows: Rows, env: Environment) -> pd.Series:
-    subject = subject_ids(rows, env)
+def _sites(records: Records, env: Environment) -> pd.Series:
+    subject = subject_ids(records, env)
     site = subject.map(env.sites)
     orphan = site.isna()
-    column = env.forms[rows.form].subject
-    report(env, rows, orphan, "subject is not in the subjects form (demographics)", column=column,
+    column = env.forms[records.form].subject
+    report(env, records, orphan, "subject is not in the subjects form (demographics)", column=column,
            hint="every record must belong to a subject of the subjects form; correct the subject id "
            "or add the subject's demographics")
     return site.fillna("")
 
 
-def derive_studyid(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    return pd.Series(env.study_id, index=rows.index, dtype=object)
+def derive_studyid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    return pd.Series(env.study_id, index=records.index, dtype=object)
 
 
-def derive_siteid(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    return _sites(rows, env).astype(object)
+def derive_siteid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    return _sites(records, env).astype(object)
 
 
-def derive_subjid(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    return subject_ids(rows, env).astype(object)
+def derive_subjid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    return subject_ids(records, env).astype(object)
 
 
-def derive_usubjid(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+def derive_usubjid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     """USUBJID = STUDYID-SITEID-SUBJID: unique across the submission, stable across data cuts."""
-    site = _sites(rows, env)
-    subject = subject_ids(rows, env)
+    site = _sites(records, env)
+    subject = subject_ids(records, env)
     known = {s: f"{env.study_id}-{env.sites[s]}-{s}" for s in pd.unique(subject) if s in env.sites.index}
     return subject.map(known).where(site != "", "").fillna("").astype(object)
 
 
-def _reference_dates(mapping: dict, env: Environment, pick: str) -> pd.Series:
-    """Per subject, the first or last non-missing {var} of {dataset} records matching {where}.
+# --- reading other datasets -------------------------------------------------------------------
 
-    Cached for the run: EPOCH and the DM reference dates ask for the same ones often.
+
+def _records_of(env: Environment, dataset: str, needed: list[str], where: dict | None) -> pd.DataFrame:
+    """The records of another dataset where a condition holds, with the variables needed."""
+    try:
+        frame = source_records(env.datasets, dataset, needed + condition_vars(where))
+        return frame[matching(frame, where)]
+    except SourceError as exc:
+        raise MappingError(str(exc), hint=f"check the variable names against the {dataset} spec") from exc
+
+
+def _sources(mapping: dict) -> list[dict]:
+    """The sources of a date derivation: `sources:`, or the one source `dataset`/`var`/`where`."""
+    if "sources" in mapping:
+        return list(mapping["sources"])
+    if "dataset" not in mapping or "var" not in mapping:
+        raise MappingError("the derivation needs `dataset` and `var`, or `sources`")
+    return [{key: mapping[key] for key in ("dataset", "var", "where") if key in mapping}]
+
+
+def _text_dates_per_subject(env: Environment, sources: list[dict], pick: str) -> pd.Series:
+    """Per subject, the first or last non-empty --DTC text over the sources (ISO 8601 orders as text).
+
+    Kept for the build: reference dates and epochs ask for the same ones often.
     """
-    key = (mapping["dataset"], mapping["var"], repr(mapping.get("where")), pick)
-    cached = env.cache.get(key)
-    if cached is None:
-        cached = env.cache[key] = _compute_reference_dates(mapping, env, pick)
-    return cached
+    key = ("text dates", repr(sources), pick)
+    if key not in env.lookups:
+        parts = []
+        for source in sources:
+            frame = _records_of(env, source["dataset"], [source["var"]], source.get("where"))
+            values = frame[[SUBJECT, source["var"]]].set_axis([SUBJECT, "VALUE"], axis=1)
+            parts.append(values[values["VALUE"] != ""])
+        values = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        ordered = values.sort_values([SUBJECT, "VALUE"], kind="stable")
+        chosen = ordered.drop_duplicates(SUBJECT, keep="first" if pick == "first" else "last")
+        env.lookups[key] = pd.Series(chosen["VALUE"].to_numpy(), index=chosen[SUBJECT].to_numpy())
+    return env.lookups[key]
 
 
-def _compute_reference_dates(mapping: dict, env: Environment, pick: str) -> pd.Series:
-    source = env.datasets[mapping["dataset"]]
-    var = mapping["var"]
-    if var not in source.columns:
-        raise KeyError(f"dataset {mapping['dataset']} has no variable {var}")
-    if "where" in mapping:
-        rows = Rows(source, source, "", {}, mapping["dataset"], None)  # type: ignore[arg-type]
-        source = source[condition_mask(mapping["where"], rows)]
-    values = source[["USUBJID", var]]
-    values = values[values[var] != ""]
-    ordered = values.sort_values(["USUBJID", var], kind="stable")
-    chosen = ordered.drop_duplicates("USUBJID", keep="first" if pick == "first" else "last")
-    return pd.Series(chosen[var].to_numpy(), index=chosen["USUBJID"].to_numpy())
+def _numeric_dates_per_subject(records: Records, env: Environment, sources: list[dict], pick: str,
+                               variable: str) -> pd.Series:
+    """Per record's subject, the earliest / latest complete date over the sources, as a SAS date."""
+    found, partial = [], []
+    for source in sources:
+        try:
+            rows = Matching(env.datasets, source["dataset"], source.get("where"), [source["var"]], env.cache)
+        except SourceError as exc:
+            raise MappingError(str(exc)) from exc
+        parsed = rows.dates(source["var"])
+        found.append(pd.DataFrame({SUBJECT: rows.subjects, "DAYS": parsed["days"]}))
+        partial.append(rows.subjects[parsed["status"] == sasdates.PARTIAL])
+    days = pd.concat(found, ignore_index=True).dropna(subset=["DAYS"])
+    grouped = days.groupby(SUBJECT)["DAYS"]
+    subjects = records.variable("USUBJID")
+    result = (grouped.min() if pick == "first" else grouped.max()).reindex(subjects)
+    result.index = records.index
+    if pick == "first":
+        only_partial = result.isna() & subjects.isin(set(pd.concat(partial)))
+        report(env, records, only_partial, f"{variable}: only partial dates found; {variable} is left missing",
+               column=variable, severity="warning")
+    return result.astype("float64")
 
 
-def derive_first_date(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    """Earliest --DTC of a subject's records in another dataset (e.g. RFSTDTC from EX)."""
-    per_subject = _reference_dates(mapping, env, "first")
-    return rows.variable("USUBJID").map(per_subject).fillna("").astype(object)
+def _date_per_subject(mapping: dict, records: Records, env: Environment, variable: str, pick: str) -> pd.Series:
+    sources = _sources(mapping)
+    if records.standard == ADAM:
+        return _numeric_dates_per_subject(records, env, sources, pick, variable)
+    per_subject = _text_dates_per_subject(env, sources, pick)
+    return records.variable("USUBJID").map(per_subject).fillna("").astype(object)
 
 
-def derive_last_date(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    """Latest --DTC of a subject's records in another dataset (e.g. RFXENDTC from EX)."""
-    per_subject = _reference_dates(mapping, env, "last")
-    return rows.variable("USUBJID").map(per_subject).fillna("").astype(object)
+def derive_first_date(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """Earliest date of a subject's records in another dataset (e.g. RFSTDTC from EX)."""
+    return _date_per_subject(mapping, records, env, variable, "first")
 
 
-def derive_age(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+def derive_last_date(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """Latest date of a subject's records in another dataset (e.g. RFXENDTC from EX)."""
+    return _date_per_subject(mapping, records, env, variable, "last")
+
+
+def _study_values(mapping: dict, env: Environment) -> pd.Series:
+    frame = _records_of(env, mapping["dataset"], [mapping["var"]], mapping.get("where"))
+    values = frame[mapping["var"]]
+    return values[values != ""]
+
+
+def derive_study_first_date(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """The earliest {var} over the whole study (e.g. TS SSTDTC: the first informed consent)."""
+    values = _study_values(mapping, env)
+    return pd.Series(values.min() if len(values) else "", index=records.index, dtype=object)
+
+
+def derive_study_last_date(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """The latest {var} over the whole study."""
+    values = _study_values(mapping, env)
+    return pd.Series(values.max() if len(values) else "", index=records.index, dtype=object)
+
+
+def derive_study_count(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """How many distinct non-empty {var} values a dataset holds (e.g. TS ACTSUB: treated subjects in DM).
+
+    The count is text, because its one use is a trial-summary value (TSVAL is character).
+    """
+    values = _study_values(mapping, env)
+    return pd.Series(str(values.nunique()), index=records.index, dtype=object)
+
+
+def _subject_value(records: Records, env: Environment, var: str) -> pd.Series:
+    """`var` of each record's subject in the subjects dataset (DM)."""
+    frame = _records_of(env, SUBJECTS_DATASET, [var], None)
+    per_subject = frame.drop_duplicates(SUBJECT).set_index(SUBJECT)[var]
+    return records.variable("USUBJID").map(per_subject).fillna("")
+
+
+# --- dates and days -------------------------------------------------------------------------
+
+
+def derive_age(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     """Age in completed years at the reference date.
 
-    A partial birth date still gives an age when every date it could stand for gives
-    the same age (born "1985-06", reference 2024-03-10: 38 either way); otherwise the
-    age is left missing and reported, never guessed.
+    A partial birth date still gives an age when every date it could stand for gives the
+    same age (born "1985-06", reference 2024-03-10: 38 either way); otherwise the age is
+    left missing and reported, never guessed.
     """
-    birth = rows.variable(mapping["birth"])
-    ref = rows.variable(mapping["ref"])
+    birth = records.variable(mapping["of"])
+    ref = records.variable(mapping["ref"])
     youngest = _years_between(latest_possible(birth), ref)
     oldest = _years_between(earliest_possible(birth), ref)
     age = youngest.where(youngest == oldest)
     unknown = age.isna() & (birth != "") & (ref != "")
-    report(env, rows, unknown, f"{variable}: cannot be derived exactly from a partial birth date",
+    report(env, records, unknown, f"{variable}: cannot be derived exactly from a partial birth date",
            column=None, values=birth, severity="warning",
            hint="collect the complete birth date, or accept a missing age")
     return age.astype("float64")
@@ -150,184 +231,194 @@ def _years_between(birth: pd.Series, ref_iso: pd.Series) -> pd.Series:
     return (years - before_birthday.astype("float64")).astype("float64")
 
 
-def derive_study_day(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+def derive_study_day(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     """SDTM study day: date - reference + 1 on or after the reference day, date - reference before; never 0.
 
-    Only complete dates have a study day; partial ones get none (SDTMIG 3.4 4.4.4).
+    Only complete dates have a study day (SDTMIG 3.4 4.4.4). The reference is the
+    dataset's own variable when it maps it, otherwise the subject's DM value.
     """
     ref_var = mapping.get("ref", "RFSTDTC")
-    own = rows.variable(mapping["of"])
-    if ref_var in rows.built.columns:
-        ref = rows.variable(ref_var)
-    else:
-        dm = env.datasets["DM"].drop_duplicates("USUBJID").set_index("USUBJID")[ref_var]
-        ref = rows.variable("USUBJID").map(dm).fillna("")
+    own = records.variable(mapping["of"])
+    ref = records.variable(ref_var) if records.has_variable(ref_var) else _subject_value(records, env, ref_var)
     day = dates.iso_to_date(own.str.slice(0, 10))
     ref_day = dates.iso_to_date(ref.str.slice(0, 10))
     delta = (day - ref_day).dt.days.astype("float64")
-    return pd.Series(np.where(delta >= 0, delta + 1, delta), index=rows.index, dtype="float64")
+    return pd.Series(np.where(delta >= 0, delta + 1, delta), index=records.index, dtype="float64")
 
 
-def derive_seq(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+def derive_seq(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     """--SEQ: 1, 2, ... within subject (or `by`), in the dataset's key order (records arrive sorted)."""
-    by = mapping.get("by", ["USUBJID"])
-    keys = [rows.variable(name) for name in by]
-    return (rows.built.groupby(keys, sort=False).cumcount() + 1).astype("float64")
+    keys = [records.variable(name) for name in mapping.get("by", ["USUBJID"])]
+    return (records.built.groupby(keys, sort=False).cumcount() + 1).astype("float64")
 
 
-def derive_study_first_date(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    """The earliest {var} over the whole study (e.g. TS SSTDTC: the first informed consent)."""
-    values = _study_values(mapping, env)
-    return pd.Series(values.min() if len(values) else "", index=rows.index, dtype=object)
-
-
-def derive_study_last_date(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    """The latest {var} over the whole study."""
-    values = _study_values(mapping, env)
-    return pd.Series(values.max() if len(values) else "", index=rows.index, dtype=object)
-
-
-def _study_values(mapping: dict, env: Environment) -> pd.Series:
-    source = env.datasets[mapping["dataset"]]
-    if "where" in mapping:
-        rows = Rows(source, source, "", {}, mapping["dataset"], None)  # type: ignore[arg-type]
-        source = source[condition_mask(mapping["where"], rows)]
-    values = source[mapping["var"]]
-    return values[values != ""]
-
-
-def derive_epoch(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
+def derive_epoch(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     """EPOCH of a record from its date and the subject's epoch start dates, in the spec's order.
 
     A record belongs to the last epoch that started on or before it. Dates are compared
     to the minute when both have a time, else by calendar day; a partial record date, or
     one before the first epoch, has no epoch (null) rather than a guessed one.
     """
-    own_day, own_minute = day_and_minute(rows.variable(mapping["of"]))
-    usubjid = rows.variable("USUBJID")
+    own_day, own_minute = _day_and_minute(records.variable(mapping["of"]))
+    usubjid = records.variable("USUBJID")
     result = np.full(len(usubjid), "", dtype=object)
     for step in mapping["epochs"]:
         start = step["start"]
         if isinstance(start, str):
-            dm = env.datasets["DM"].drop_duplicates("USUBJID").set_index("USUBJID")[start]
-            boundary = usubjid.map(dm).fillna("")
+            boundary = _subject_value(records, env, start)
         else:
-            boundary = usubjid.map(_reference_dates(start, env, "first")).fillna("")
-        day, minute = day_and_minute(boundary)
+            boundary = usubjid.map(_text_dates_per_subject(env, [start], "first")).fillna("")
+        day, minute = _day_and_minute(boundary)
         both_timed = ~np.isnan(own_minute) & ~np.isnan(minute)
         by_minute = (own_day > day) | ((own_day == day) & (own_minute >= minute))
         started = np.where(both_timed, by_minute, own_day >= day)  # NaN (partial) compares False
         result[started] = step["epoch"]
-    return pd.Series(result, index=rows.index, dtype=object)
+    return pd.Series(result, index=records.index, dtype=object)
 
 
-def day_and_minute(iso: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Day number and minute of the day of ISO 8601 values (NaN where partial or without time).
-
-    Parsed once per distinct value, so comparing a million record dates costs what the
-    study's distinct dates cost.
-    """
+def _day_and_minute(iso: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Day number and minute of the day of ISO 8601 values, each distinct value parsed once."""
     codes, distinct = pd.factorize(iso.astype(str))
-    text = pd.Series(distinct, dtype=object)
-    days = dates.iso_to_date(text)
-    day = ((days - pd.Timestamp("1960-01-01")).dt.days).to_numpy(dtype="float64")
-    timed = text.str.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-    minute = (pd.to_numeric(text.str.slice(11, 13), errors="coerce") * 60
-              + pd.to_numeric(text.str.slice(14, 16), errors="coerce")).where(timed).to_numpy(dtype="float64")
     if not len(distinct):
         return np.full(len(codes), np.nan), np.full(len(codes), np.nan)
+    day, minute = dates.iso_day_and_minute(pd.Series(distinct, dtype=object))
     return np.where(codes < 0, np.nan, day[codes]), np.where(codes < 0, np.nan, minute[codes])
 
 
-def _schedule_position(rows: Rows, env: Environment, mapping: dict, variable: str) -> tuple[pd.Series, pd.Series]:
+# --- the visit schedule -----------------------------------------------------------------------
+
+
+def _schedule_position(records: Records, env: Environment, mapping: dict,
+                       variable: str) -> tuple[pd.Series, pd.Series]:
     """VISITNUM and VISIT of each record from the study's visit schedule.
 
     An unscheduled visit is numbered after the subject's previous visit by date:
     previous VISITNUM + 0.01, + 0.02, ... and named "UNSCHEDULED 5.01" (SDTMIG 3.4 4.4.5).
     """
-    column = mapping["visit"]
-    raw = rows.column(column).astype(str).str.strip()
+    column = mapping["col"]
+    raw = records.column(column).astype(str).str.strip()
     folded = raw.str.casefold()
     number = folded.map({k: v[0] for k, v in env.visits.items()}).astype("float64")
     name = folded.map({k: v[1] for k, v in env.visits.items()}).fillna("").astype(object)
     unscheduled = folded.isin(env.unscheduled)
     unknown = number.isna() & ~unscheduled & (raw != "")
-    report(env, rows, unknown, f"{variable}: visit is not in the study's visit schedule", column=column,
+    report(env, records, unknown, f"{variable}: visit is not in the study's visit schedule", column=column,
            hint="add it to visits.schedule in study.yaml (or to visits.unscheduled)")
     if unscheduled.any():
-        when = rows.variable(mapping["of"]) if "of" in mapping else pd.Series("", index=rows.index)
-        frame = pd.DataFrame({"usubjid": rows.variable("USUBJID"), "when": when, "number": number,
+        when = records.variable(mapping["of"]) if "of" in mapping else pd.Series("", index=records.index)
+        frame = pd.DataFrame({"usubjid": records.variable("USUBJID"), "when": when, "number": number,
                               "unscheduled": unscheduled})
         frame = frame.sort_values(["usubjid", "when"], kind="stable")
         previous = frame["number"].groupby(frame["usubjid"]).ffill().fillna(0.0)
         run = (~frame["unscheduled"]).groupby(frame["usubjid"]).cumsum()
         count = frame["unscheduled"].groupby([frame["usubjid"], run]).cumsum()
         filled = (previous + count * 0.01).round(2)
-        number = number.where(~unscheduled, filled.reindex(rows.index))
+        number = number.where(~unscheduled, filled.reindex(records.index))
         name = name.where(~unscheduled, number.map(lambda n: f"UNSCHEDULED {n:.2f}"))
     return number, name
 
 
-def derive_visitnum(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    return _schedule_position(rows, env, mapping, variable)[0]
+def derive_visitnum(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    return _schedule_position(records, env, mapping, variable)[0]
 
 
-def derive_visit(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    return _schedule_position(rows, env, mapping, variable)[1]
+def derive_visit(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    return _schedule_position(records, env, mapping, variable)[1]
 
 
-DERIVATIONS: dict[str, Derivation] = {
-    d.name: d
-    for d in (
-        Derivation("studyid", derive_studyid, method="The study identifier from study.yaml.", origin="Assigned"),
-        Derivation("siteid", derive_siteid, method="The subject's site, from the subjects form.",
-                   origin="Collected"),
-        Derivation("subjid", derive_subjid, method="The subject id as collected, blanks trimmed.",
-                   origin="Collected"),
-        Derivation("usubjid", derive_usubjid, method="STUDYID, SITEID and SUBJID joined by hyphens."),
-        Derivation("first_date", derive_first_date, required=("dataset", "var"),
-                   params_help="dataset: EX, var: EXSTDTC, and an optional where:",
-                   method="Earliest {var} of the subject's {dataset} records{where}."),
-        Derivation("last_date", derive_last_date, required=("dataset", "var"),
-                   params_help="dataset: EX, var: EXENDTC, and an optional where:",
-                   method="Latest {var} of the subject's {dataset} records{where}."),
-        Derivation("age", derive_age, required=("birth", "ref"), params_help="birth: BRTHDTC, ref: RFICDTC",
-                   method="Completed years from {birth} to {ref}."),
-        Derivation("study_day", derive_study_day, required=("of",), late=True,
-                   params_help="of: the --DTC variable; ref: defaults to DM.RFSTDTC",
-                   method="{of} minus {ref}, plus 1 on or after {ref} (no day 0); complete dates only."),
-        Derivation("seq", derive_seq, late=True,
-                   method="Sequential number within subject in the dataset's key order."),
-        Derivation("study_first_date", derive_study_first_date, required=("dataset", "var"),
-                   params_help="dataset: DM, var: RFICDTC", method="Earliest {var} in {dataset} over all subjects."),
-        Derivation("study_last_date", derive_study_last_date, required=("dataset", "var"),
-                   params_help="dataset: DM, var: RFPENDTC", method="Latest {var} in {dataset} over all subjects."),
-        Derivation("epoch", derive_epoch, required=("of", "epochs"), late=True,
-                   params_help="of: the record's --DTC; epochs: [{epoch: SCREENING, start: RFICDTC}, ...]",
-                   method="The last epoch whose start (per subject) is on or before {of}; null for partial dates."),
-        Derivation("visitnum", derive_visitnum, required=("visit",),
-                   params_help="visit: the raw visit column; of: the --DTC ordering unscheduled visits",
-                   method="From the protocol visit schedule; unscheduled visits numbered previous VISITNUM + 0.01."),
-        Derivation("visit", derive_visit, required=("visit",),
-                   params_help="visit: the raw visit column; of: the --DTC ordering unscheduled visits",
-                   method="From the protocol visit schedule; unscheduled visits named UNSCHEDULED n.nn."),
-    )
+# --- ADaM ------------------------------------------------------------------------------------
+
+
+def derive_sas_date(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """An ISO 8601 --DTC as a SAS date; a partial date gives none (reported), an invalid one is an error."""
+    of = mapping["of"]
+    parsed = sasdates.analysis_dates(records.variable(of))
+    report(env, records, parsed["status"] == sasdates.PARTIAL,
+           f"{variable}: partial date in {of} gives no {variable} (ADSL imputes no dates)", column=variable,
+           severity="warning")
+    report(env, records, parsed["status"] == sasdates.INVALID, f"{variable}: {of} is not an ISO 8601 date",
+           column=variable)
+    return parsed["days"]
+
+
+def derive_sas_datetime(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """An ISO 8601 --DTC with hours and minutes as a SAS datetime; none without a time."""
+    return sasdates.analysis_datetimes(records.variable(mapping["of"]))
+
+
+def _matching(env: Environment, dataset: str, where: dict | None, needed: list[str]) -> Matching:
+    try:
+        return Matching(env.datasets, dataset, where, needed, env.cache)
+    except SourceError as exc:
+        raise MappingError(str(exc), hint=f"check the variable names against the {dataset} spec") from exc
+
+
+def _value_per_subject(mapping: dict, records: Records, env: Environment, pick: str) -> pd.Series:
+    """`var` on the subject's first / last matching record, in `order` (dates by their first day), then --SEQ."""
+    name, var, order = mapping["dataset"], mapping["var"], list(mapping.get("order", []))
+    found = _matching(env, name, mapping.get("where"), [var, *order])
+    seq = sequence_var(found.frame, name)
+    keys = {SUBJECT: found.subjects}
+    for position, by in enumerate(order):
+        values = found.values(by)
+        keys[f"ORDER{position}"] = values.astype("float64") if pd.api.types.is_numeric_dtype(values) \
+            else found.dates(by, "first")["days"]
+    keys["SEQ"] = found.values(seq).astype("float64") if seq else 0.0
+    keys["POSITION"] = range(len(found.subjects))
+    keys["VALUE"] = found.values(var)
+    frame = pd.DataFrame(keys)
+    columns = [SUBJECT, *[f"ORDER{i}" for i in range(len(order))], "SEQ", "POSITION"]
+    frame = frame.sort_values(columns, na_position="first" if pick == "last" else "last", kind="mergesort")
+    picked = frame.drop_duplicates(SUBJECT, keep="first" if pick == "first" else "last").set_index(SUBJECT)["VALUE"]
+    values = picked.reindex(records.variable("USUBJID"))
+    values.index = records.index
+    return values if pd.api.types.is_numeric_dtype(values) else values.astype(object).where(values.notna(), "")
+
+
+def derive_first_value(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    return _value_per_subject(mapping, records, env, "first")
+
+
+def derive_last_value(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    return _value_per_subject(mapping, records, env, "last")
+
+
+def derive_exists(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """Y when the subject has a matching record in the dataset, else N."""
+    found = _matching(env, mapping["dataset"], mapping.get("where"), [])
+    subjects = set(found.subjects)
+    return pd.Series("N", index=records.index, dtype=object).where(~records.variable("USUBJID").isin(subjects), "Y")
+
+
+def derive_duration(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """end - start + 1 days of two SAS date variables."""
+    start, end = records.variable(mapping["start"]), records.variable(mapping["end"])
+    if not (pd.api.types.is_numeric_dtype(start) and pd.api.types.is_numeric_dtype(end)):
+        raise MappingError(f"duration needs numeric dates; derive {mapping['start']} and {mapping['end']} "
+                           "with sas_date first")
+    return (end - start + 1).astype("float64")
+
+
+DERIVATIONS: dict[str, Implementation] = {
+    "studyid": derive_studyid,
+    "siteid": derive_siteid,
+    "subjid": derive_subjid,
+    "usubjid": derive_usubjid,
+    "first_date": derive_first_date,
+    "last_date": derive_last_date,
+    "age": derive_age,
+    "study_day": derive_study_day,
+    "seq": derive_seq,
+    "study_first_date": derive_study_first_date,
+    "study_last_date": derive_study_last_date,
+    "study_count": derive_study_count,
+    "epoch": derive_epoch,
+    "visitnum": derive_visitnum,
+    "visit": derive_visit,
+    "sas_date": derive_sas_date,
+    "sas_datetime": derive_sas_datetime,
+    "first_value": derive_first_value,
+    "last_value": derive_last_value,
+    "exists": derive_exists,
+    "duration": derive_duration,
 }
-
-__all__ = ["DERIVATIONS", "Derivation"]
-
-
-def derive_study_count(mapping: dict, rows: Rows, env: Environment, variable: str) -> pd.Series:
-    """How many distinct non-empty {var} values a dataset holds (e.g. TS ACTSUB: treated subjects in DM).
-
-    The count is text, because its one use is a trial-summary value (TSVAL is character);
-    the same number on every record, like study_first_date.
-    """
-    values = _study_values(mapping, env)
-    return pd.Series(str(values.nunique()), index=rows.index, dtype=object)
-
-
-DERIVATIONS["study_count"] = Derivation(
-    "study_count", derive_study_count, required=("dataset", "var"),
-    params_help="dataset: DM, var: USUBJID, and an optional where: (e.g. {var: ACTARMCD, ne: ''})",
-    method="Number of distinct {var} in {dataset}{where}.")

@@ -1,56 +1,56 @@
 """Build the SDTM datasets of a study from its specs and a raw export.
 
-The order is the one the data dictates: every dataset's records are mapped first,
-in dependency order (DM after EX, because RFSTDTC is EX's first dose); then the
-`late` derivations that need DM or the whole dataset (study days, --SEQ) run on
-sorted records; then each dataset is conformed to its SDTMIG metadata; then the
-supplemental qualifiers are split off. Nothing here touches the disk but the reads.
+The order is the one the specs dictate, found by the build plan
+(`cdisc_map.spec.plan`): each dataset's records are mapped (the variables that read
+the raw forms), then every other variable when what it reads is ready, whatever
+dataset that is, and the records are sorted by the dataset's keys before anything
+that counts in their order (--SEQ). Then each dataset is conformed to its SDTMIG
+metadata and its supplemental qualifiers are split off. Nothing here touches the disk
+but the reads of the raw forms.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pandas as pd
 
-from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.core.datasets import Dataset
+from cdisc_map.core.problems import Problem
 from cdisc_map.core.timing import StageTimes
-from cdisc_map.io.readers import RawForm, read_form
-from cdisc_map.mapping.derivations import DERIVATIONS
+from cdisc_map.io.readers import RawForm
 from cdisc_map.mapping.engine import (
     FORM,
+    HIDDEN,
     ORDER,
     ROW,
+    SOURCE,
     Environment,
+    MappingError,
     MissingColumn,
     MissingVariable,
-    Rows,
-    evaluate,
-    join_forms,
-    references,
+    Records,
 )
+from cdisc_map.mapping.kinds import evaluate
 from cdisc_map.sdtm import conform, supp
-from cdisc_map.spec.study import DatasetSpec, StudySpec, mapping_kind
+from cdisc_map.sdtm.forms import join_forms, missing_column_problem, read_raw_forms, subject_sites
+from cdisc_map.spec.plan import ORDER as ORDER_STEP
+from cdisc_map.spec.plan import (
+    ROWS,
+    SUPP_PREFIX,
+    PlanCycle,
+    Stages,
+    build_order,
+    sdtm_stages,
+    source_mappings,
+    variable_order,
+)
+from cdisc_map.spec.registry import reads
+from cdisc_map.spec.study import DatasetSpec, StudySpec, as_mapping
+from cdisc_map.standards.metadata import UnknownStandardError, load_sdtmig
 from cdisc_map.standards.terminology import load_ct
-
-SUPP_PREFIX = "__supp__"
-
-
-@dataclass
-class Dataset:
-    """One finished dataset: its records and what define.xml and the writer need to know."""
-
-    name: str
-    label: str
-    frame: pd.DataFrame
-    variables: list[conform.Variable]
-    keys: list[str]
-    spec: DatasetSpec | None = None
-    comment: str | None = None
 
 
 @dataclass
@@ -63,162 +63,197 @@ class BuildResult:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def read_raw_forms(study: StudySpec, raw_dir: Path) -> tuple[dict[str, RawForm], list[Problem]]:
-    """Read every form the study names; all unreadable files are reported together."""
-    forms: dict[str, RawForm] = {}
-    problems: list[Problem] = []
-    for name, form in study.forms.items():
-        try:
-            forms[name] = read_form(raw_dir / form.file, name=name, sheet=form.sheet, encoding=form.encoding)
-        except ProblemsError as exc:
-            problems += exc.problems
-    return forms, problems
+def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None,
+               progress: Callable[[str], None] = lambda message: None) -> BuildResult:
+    """Every SDTM dataset of the study; problems collected, never raised one at a time."""
+    times = times or StageTimes()
+    result = BuildResult()
+    with times.stage("read raw"):
+        forms, problems = read_raw_forms(study, raw_dir)
+    progress(f"  read {len(forms)} raw forms, {sum(len(f.frame) for f in forms.values()):,} rows")
+    result.problems += problems
+    if problems:
+        return result
+    with times.stage("map SDTM"):
+        _map_all(study, forms, result, progress)
+    return result
 
 
-def subject_sites(study: StudySpec, forms: dict[str, RawForm]) -> tuple[pd.Series, list[Problem]]:
-    """Subject id -> site id from the subjects form; a subject listed twice is an error."""
-    form_spec = study.forms[study.subjects_form]
-    raw = forms[study.subjects_form]
-    problems = []
-    for column in (form_spec.subject, study.site_column):
-        if column not in raw.frame.columns:
-            return pd.Series(dtype=object), [_missing_column_problem(raw, column, "the subjects form")]
-    subject = raw.frame[form_spec.subject].astype(str).str.strip()
-    site = raw.frame[study.site_column].astype(str).str.strip()
-    for label, values, column in (("subject id", subject, form_spec.subject), ("site id", site, study.site_column)):
-        for index in values.index[values == ""]:
-            problems.append(Problem(f"empty {label} in the subjects form", file=str(raw.path),
-                                    row=raw.row_number(index), column=column,
-                                    hint="every row of the subjects form needs a subject and a site id"))
-    duplicated = subject.duplicated(keep=False) & (subject != "")
-    for value, group in subject[duplicated].groupby(subject[duplicated]):
-        rows = ", ".join(str(raw.row_number(i)) for i in group.index)
-        problems.append(Problem(f"duplicate subject: the subjects form has it in rows {rows}",
-                                file=str(raw.path), row=raw.row_number(group.index[0]),
-                                column=form_spec.subject, value=value,
-                                hint="each subject must appear once in the subjects form; "
-                                "remove or correct the duplicate"))
-    keep = ~subject.duplicated(keep="first") & (subject != "")
-    return pd.Series(site[keep].values, index=subject[keep].values), problems
+def environment(study: StudySpec, forms: dict[str, RawForm], sites: pd.Series, problems: list[Problem]) -> Environment:
+    """What the mappings of one build read: the study, its forms and subjects, CT, the visit schedule."""
+    env = Environment(study.study_id, load_ct(study.ct_version), study.forms, forms, sites, problems=problems)
+    visits = study.data.get("visits", {})
+    for visit in visits.get("schedule", []):
+        for raw_name in visit["raw"]:
+            env.visits[raw_name.strip().casefold()] = (float(visit["visitnum"]), visit["visit"])
+    env.unscheduled = {name.strip().casefold() for name in visits.get("unscheduled", [])}
+    return env
 
 
-def _missing_column_problem(raw: RawForm, column: str, why: str) -> Problem:
-    close = difflib.get_close_matches(column, list(raw.frame.columns), n=1)
-    hint = f"did the export rename it to {close[0]!r}?" if close else "columns present: " + ", ".join(
-        map(str, raw.frame.columns))
-    return Problem(f"required raw column {column!r} is missing ({why})", file=str(raw.path), row=1,
-                   column=column, hint=hint)
-
-
-def dataset_order(study: StudySpec) -> list[DatasetSpec]:
-    """Datasets in dependency order: a dataset comes after those its derivations read."""
-    graph: dict[str, set[str]] = {}
-    for spec in study.sdtm:
-        needs = set()
-        for _, mapping in _all_mappings(spec):
-            for inner in _nested(mapping):
-                if mapping_kind(inner) == "derive" and not DERIVATIONS[inner["derive"]].late and "dataset" in inner:
-                    needs.add(inner["dataset"])
-        graph[spec.name] = needs - {spec.name}
+def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
+             progress: Callable[[str], None]) -> None:
+    sites, problems = subject_sites(study, forms)
+    result.problems += problems
+    env = environment(study, forms, sites, result.problems)
+    specs = {spec.name: spec for spec in study.sdtm}
+    stages = {name: sdtm_stages(spec) for name, spec in specs.items()}
     try:
-        order = list(TopologicalSorter(graph).static_order())
-    except CycleError as exc:
-        raise ProblemsError([Problem(f"datasets depend on each other in a cycle: {' -> '.join(exc.args[1])}",
-                                     file=str(study.path))]) from exc
-    by_name = {spec.name: spec for spec in study.sdtm}
-    return [by_name[name] for name in order if name in by_name]
+        steps, _unresolved = build_order([stage.plan for stage in stages.values()])
+    except PlanCycle as exc:
+        result.problems.append(Problem(f"variables read each other in a circle: {exc}", file=str(study.path)))
+        return
+    for step in steps:
+        spec = specs[step.dataset]
+        if step.action == ROWS:
+            frame = _map_rows(spec, stages[step.dataset], env)
+            env.datasets[spec.name] = frame
+            progress(f"  mapped {spec.name}: {len(frame):,} records")
+        elif step.action == ORDER_STEP:
+            env.datasets[spec.name] = _sort(env.datasets[spec.name], spec.keys)
+        else:
+            _map_variable(spec, step.variable, env)
+
+    files = {**{name: str(form.path) for name, form in forms.items()}, **env.spec_files}
+    for name, spec in specs.items():
+        frame = env.datasets[name]
+        result.problems += non_ascii_problems(frame, spec, env) + check_problems(frame, spec, env)
+        if _one_record_per_subject(study, name):
+            result.problems += one_record_per_subject_problems(frame, spec, env)
+        dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology)
+        result.problems += problems
+        result.datasets[name] = dataset
+        supp_frame = supp.supplemental(spec, frame, env)
+        if supp_frame is not None:
+            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version)
+            result.problems += problems
+            result.datasets[supp_dataset.name] = supp_dataset
 
 
-def _all_mappings(spec: DatasetSpec):
-    for block in ("variables", "supp"):
-        for var, mapping in spec.data.get(block, {}).items():
-            yield var, mapping
-    for source in spec.data["sources"]:
-        for block in ("variables", "supp"):
-            for var, mapping in source.get(block, {}).items():
-                yield var, mapping
-        for record in source.get("records", []):
-            for var, value in record.items():
-                yield var, value if isinstance(value, dict) else {"constant": value}
+def _map_variable(spec: DatasetSpec, var: str, env: Environment) -> None:
+    """One variable of its own step, on the dataset's records: the dataset's mapping for all of them, or
+    each source's own mapping for that source's records."""
+    frame = env.datasets[spec.name]
+    common = spec.data.get("variables", {})
+    if var in common:
+        records = Records(frame, frame, _first_form(spec), {}, spec.name)
+        frame[var] = _evaluate(common[var], records, env, spec, var, ("variables", var))
+        return
+    parts = []
+    for index, mapping in source_mappings(spec, var).items():
+        mask = frame[SOURCE] == index
+        if mask.any():
+            records = Records(frame[mask], frame[mask], spec.data["sources"][index]["form"], {}, spec.name)
+            parts.append(_evaluate(mapping, records, env, spec, var, ("sources", index, "variables", var)))
+    numeric = any(pd.api.types.is_numeric_dtype(part) for part in parts)
+    values = pd.Series(float("nan") if numeric else "", index=frame.index, dtype="float64" if numeric else object)
+    for part in parts:
+        values.loc[part.index] = part
+    frame[var] = values
 
 
-def _nested(mapping: dict):
-    yield mapping
-    for branch in mapping.get("when", []):
-        yield from _nested(branch["then"])
-    if "else" in mapping:
-        yield from _nested(mapping["else"])
+def _one_record_per_subject(study: StudySpec, name: str) -> bool:
+    try:
+        structure = load_sdtmig(study.sdtmig_version).dataset(name).structure
+    except (UnknownStandardError, KeyError):
+        return False
+    return structure.strip().lower().startswith("one record per subject")
 
 
-def _is_late(mapping: dict) -> bool:
-    return any(mapping_kind(m) == "derive" and DERIVATIONS[m["derive"]].late for m in _nested(mapping))
+def _first_form(spec: DatasetSpec) -> str:
+    return spec.data["sources"][0].get("form", f"{spec.name.lower()}.yaml records")
 
 
-def _map_source(spec: DatasetSpec, index: int, env: Environment) -> pd.DataFrame:
-    """The early variables of one source's records (late ones are added after sorting)."""
+def _evaluate(mapping: dict, records: Records, env: Environment, spec: DatasetSpec, var: str,
+              trail: tuple) -> pd.Series:
+    """One variable's values; a fault of the spec becomes a Problem naming the spec file and line."""
+    variable = var.removeprefix(SUPP_PREFIX)
+    try:
+        return evaluate(mapping, records, env, variable)
+    except MissingColumn as exc:
+        env.problems.append(missing_column_problem(env.raw[exc.form], exc.column, f"{spec.name}.{variable} reads it")
+                            if exc.form in env.raw else Problem(exc.message, file=str(spec.path),
+                                                                row=spec.line(*trail), dataset=spec.name))
+    except MissingVariable as exc:
+        env.problems.append(Problem(
+            f"{variable} reads {exc.variable}, which is not mapped before it",
+            file=str(spec.path), row=spec.line(*trail), dataset=spec.name,
+            hint=f"map {exc.variable} in this dataset, or read the raw column with `col:`"))
+    except MappingError as exc:
+        env.problems.append(Problem(exc.message, file=str(spec.path), row=spec.line(*trail), dataset=spec.name,
+                                    column=variable, hint=exc.hint))
+    return pd.Series("", index=records.index, dtype=object)
+
+
+def _map_rows(spec: DatasetSpec, stages: Stages, env: Environment) -> pd.DataFrame:
+    """The records of every source with the variables of the rows step, collapsed, concatenated."""
+    parts = [_map_source(spec, index, stages, env) for index in range(len(spec.data["sources"]))]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].fillna("").astype(object)
+    frame[ORDER] = range(len(frame))
+    return frame
+
+
+def _map_source(spec: DatasetSpec, index: int, stages: Stages, env: Environment) -> pd.DataFrame:
     source = spec.data["sources"][index]
     if "records" in source:
-        return _map_records(spec, index, env)
+        return _map_records(spec, index, stages, env)
     raw, columns = join_forms(source, env, spec.name)
-    rows = Rows(raw, pd.DataFrame(index=raw.index), source["form"], columns, spec.name, spec)
-    mappings = {**spec.data.get("variables", {}), **source.get("variables", {})}
-    supp_mappings = {**spec.data.get("supp", {}), **source.get("supp", {})}
-    wanted = {var: m for var, m in mappings.items() if not _is_late(m)}
-    wanted.update({SUPP_PREFIX + qnam: m for qnam, m in supp_mappings.items()})
-    _evaluate_all(rows, wanted, env, spec)
-    built = rows.built
+    records = Records(raw, pd.DataFrame(index=raw.index), source["form"], columns, spec.name)
+    common = spec.data.get("variables", {})
+    wanted: dict[str, tuple[dict, tuple]] = {
+        var: (mapping, ("variables", var)) for var, mapping in common.items() if var in stages.plan.record}
+    wanted.update({var: (mapping, ("sources", index, "variables", var))
+                   for var, mapping in source.get("variables", {}).items() if var in stages.plan.record})
+    wanted.update({SUPP_PREFIX + qnam: (mapping, ("supp", qnam))
+                   for qnam, mapping in spec.data.get("supp", {}).items()})
+    wanted.update({SUPP_PREFIX + qnam: (mapping, ("sources", index, "supp", qnam))
+                   for qnam, mapping in source.get("supp", {}).items()})
+    _evaluate_all(records, wanted, env, spec)
+    built = records.built
     built[ROW] = raw[ROW + source["form"]].to_numpy()
     built[FORM] = source["form"]
+    built[SOURCE] = index
     if "collapse" in source:
         built = collapse_intervals(built, **source["collapse"])
     return built
 
 
-def _map_records(spec: DatasetSpec, index: int, env: Environment) -> pd.DataFrame:
+def _map_records(spec: DatasetSpec, index: int, stages: Stages, env: Environment) -> pd.DataFrame:
     """Records written in the spec itself (trial summary, trial design): one row each."""
     name = f"{spec.name.lower()}.yaml records"
     env.spec_files[name] = str(spec.path)
-    common = {var: m for var, m in spec.data.get("variables", {}).items() if not _is_late(m)}
+    common = {var: (mapping, ("variables", var)) for var, mapping in spec.data.get("variables", {}).items()
+              if var in stages.plan.record}
     parts = []
     for number, record in enumerate(spec.data["sources"][index]["records"]):
         line = spec.line("sources", index, "records", number) or 0
         raw = pd.DataFrame({ROW + name: [line]})
-        rows = Rows(raw, pd.DataFrame(index=raw.index), name, {}, spec.name, spec)
-        own = {var: value if isinstance(value, dict) else {"constant": value} for var, value in record.items()}
-        _evaluate_all(rows, {**common, **own}, env, spec)
-        built = rows.built
+        records = Records(raw, pd.DataFrame(index=raw.index), name, {}, spec.name)
+        own = {var: (as_mapping(value), ("sources", index, "records", number, var)) for var, value in record.items()}
+        _evaluate_all(records, {**common, **own}, env, spec)
+        built = records.built
         built[ROW] = line
         built[FORM] = name
+        built[SOURCE] = index
         parts.append(built)
     return pd.concat(parts, ignore_index=True)
 
 
-def _evaluate_all(rows: Rows, wanted: dict[str, dict], env: Environment, spec: DatasetSpec) -> None:
-    """Evaluate mappings into rows.built, each after the variables it reads."""
-    pending = dict(wanted)
-    while pending:
-        progressed = False
-        for var, mapping in list(pending.items()):
-            if references(mapping) & set(pending):
-                continue
-            progressed = True
-            del pending[var]
-            try:
-                rows.built[var] = evaluate(mapping, rows, env, var.removeprefix(SUPP_PREFIX))
-            except MissingColumn as exc:
-                env.problems.append(_missing_column_problem(env.raw[exc.form], exc.column,
-                                                            f"{spec.name}.{var.removeprefix(SUPP_PREFIX)} reads it"))
-                rows.built[var] = ""
-            except MissingVariable as exc:
-                env.problems.append(Problem(
-                    f"{var} reads {exc.variable}, which is not mapped before it",
-                    file=str(spec.path), row=spec.line("variables", var), dataset=spec.name,
-                    hint=f"map {exc.variable} in this dataset, or read the raw column with `col:`"))
-                rows.built[var] = ""
-        if not progressed:
-            names = ", ".join(sorted(pending))
-            raise ProblemsError([Problem(f"variables depend on each other in a cycle: {names}",
-                                         file=str(spec.path), dataset=spec.name)])
+def _evaluate_all(records: Records, wanted: dict[str, tuple[dict, tuple]], env: Environment,
+                  spec: DatasetSpec) -> None:
+    """Evaluate mappings into records.built, each after the variables of the same records it reads."""
+    own = set(wanted) | {name.removeprefix(SUPP_PREFIX) for name in wanted}
+    try:
+        order = variable_order({var: reads(mapping, own) for var, (mapping, _trail) in wanted.items()})
+    except PlanCycle as exc:
+        env.problems.append(Problem(f"variables depend on each other in a circle: {exc}", file=str(spec.path),
+                                    dataset=spec.name))
+        return
+    for var in order:
+        mapping, trail = wanted[var]
+        records.built[var] = _evaluate(mapping, records, env, spec, var, trail)
 
 
 def collapse_intervals(frame: pd.DataFrame, by: list[str], start: str, end: str) -> pd.DataFrame:
@@ -240,70 +275,6 @@ def collapse_intervals(frame: pd.DataFrame, by: list[str], start: str, end: str)
     return merged.reset_index(drop=True)
 
 
-def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None,
-               progress: Callable[[str], None] = lambda message: None) -> BuildResult:
-    """Every SDTM dataset of the study; problems collected, never raised one at a time."""
-    times = times or StageTimes()
-    result = BuildResult()
-    with times.stage("read raw"):
-        forms, problems = read_raw_forms(study, raw_dir)
-    progress(f"  read {len(forms)} raw forms, {sum(len(f.frame) for f in forms.values()):,} rows")
-    result.problems += problems
-    if problems:
-        return result
-    with times.stage("map SDTM"):
-        _map_all(study, forms, result, progress)
-    return result
-
-
-def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
-             progress: Callable[[str], None]) -> None:
-    sites, problems = subject_sites(study, forms)
-    result.problems += problems
-    env = Environment(study.study_id, study.forms, forms, sites, load_ct(study.ct_version))
-    env.problems = result.problems
-    visits = study.data.get("visits", {})
-    for visit in visits.get("schedule", []):
-        for raw_name in visit["raw"]:
-            env.visits[raw_name.strip().casefold()] = (float(visit["visitnum"]), visit["visit"])
-    env.unscheduled = {name.strip().casefold() for name in visits.get("unscheduled", [])}
-
-    ordered = dataset_order(study)
-    for spec in ordered:
-        parts = [_map_source(spec, i, env) for i in range(len(spec.data["sources"]))]
-        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-        for column in frame.columns:
-            if not pd.api.types.is_numeric_dtype(frame[column]):
-                frame[column] = frame[column].fillna("").astype(object)
-        frame[ORDER] = range(len(frame))
-        env.datasets[spec.name] = frame
-        env.problems += non_ascii_problems(frame, spec, env) + check_problems(frame, spec, env)
-        if "DM" == spec.name:
-            _check_one_record_per_subject(frame, spec, env)
-        progress(f"  mapped {spec.name}: {len(frame):,} records")
-
-    for spec in sorted(ordered, key=lambda s: s.name != "DM"):  # DM's late variables first: others read it
-        frame = _sort(env.datasets[spec.name], spec.keys)
-        first_form = spec.data["sources"][0].get("form", f"{spec.name.lower()}.yaml records")
-        rows = Rows(frame, frame, first_form, {}, spec.name, spec)
-        for var, mapping in {**spec.data.get("variables", {})}.items():
-            if _is_late(mapping):
-                frame[var] = evaluate(mapping, rows, env, var)
-        env.datasets[spec.name] = frame
-
-    files = {**{name: str(form.path) for name, form in forms.items()}, **env.spec_files}
-    for spec in ordered:
-        frame = env.datasets[spec.name]
-        dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology)
-        result.problems += problems
-        result.datasets[spec.name] = dataset
-        supp_frame = supp.supplemental(spec, frame, env)
-        if supp_frame is not None:
-            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version)
-            result.problems += problems
-            result.datasets[supp_dataset.name] = supp_dataset
-
-
 def _record_location(frame: pd.DataFrame, position, env: Environment) -> dict:
     record = frame.loc[position]
     return {"file": env.file_of(record[FORM]) if FORM in frame else None,
@@ -314,7 +285,7 @@ def non_ascii_problems(frame: pd.DataFrame, spec: DatasetSpec, env: Environment)
     """XPT v5 holds ASCII only: non-ASCII text left after the spec's rules is an error, never dropped."""
     problems = []
     for column in frame.columns:
-        if column in (ROW, FORM, ORDER) or pd.api.types.is_numeric_dtype(frame[column]):
+        if column in HIDDEN or pd.api.types.is_numeric_dtype(frame[column]):
             continue
         values = frame[column].astype(str)
         distinct = pd.unique(values)
@@ -362,12 +333,15 @@ def _sort(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.sort_values([*present, ORDER], kind="stable").reset_index(drop=True)
 
 
-def _check_one_record_per_subject(frame: pd.DataFrame, spec: DatasetSpec, env: Environment) -> None:
+def one_record_per_subject_problems(frame: pd.DataFrame, spec: DatasetSpec, env: Environment) -> list[Problem]:
+    """A dataset whose IG structure is one record per subject (DM) must have no subject twice."""
     if "USUBJID" not in frame:
-        return
+        return []
+    problems = []
     duplicated = frame["USUBJID"].duplicated(keep=False) & (frame["USUBJID"] != "")
     for usubjid, group in frame[duplicated].groupby("USUBJID"):
-        env.problems.append(Problem(
-            f"DM must have one record per subject; {usubjid} has {len(group)}",
-            file=env.file_of(group[FORM].iloc[0]), row=int(group[ROW].min()), dataset="DM", value=usubjid,
-            hint="remove the duplicate demographics rows"))
+        problems.append(Problem(
+            f"{spec.name} must have one record per subject; {usubjid} has {len(group)}",
+            file=env.file_of(group[FORM].iloc[0]), row=int(group[ROW].min()), dataset=spec.name, value=usubjid,
+            hint=f"remove the duplicate rows of the {spec.name} source"))
+    return problems

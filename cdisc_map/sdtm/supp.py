@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cdisc_map.core.datasets import Dataset, Variable, char_length
 from cdisc_map.core.problems import Problem
-from cdisc_map.sdtm.conform import Variable, char_length, origin_of
+from cdisc_map.core.text import number_text
+from cdisc_map.spec.plan import SUPP_PREFIX
+from cdisc_map.spec.registry import origin_of
 from cdisc_map.spec.study import DatasetSpec
 from cdisc_map.standards.metadata import load_sdtmig
 
 MAX_TEXT = 200
 COLUMNS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL"]
-
-
-def supp_mappings(spec: DatasetSpec) -> dict[str, dict]:
-    found = dict(spec.data.get("supp", {}))
-    for source in spec.data["sources"]:
-        for qnam, mapping in source.get("supp", {}).items():
-            found.setdefault(qnam, mapping)
-    return found
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -55,9 +50,7 @@ def piece_label(label: str, number: int) -> str:
 
 def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | None:
     """The SUPP-- records of one parent dataset (None when its spec maps no supplemental qualifier)."""
-    from cdisc_map.sdtm.build import SUPP_PREFIX
-
-    mappings = supp_mappings(spec)
+    mappings = {qnam: mapping for qnam, (mapping, _trail) in spec.supp_mapped().items()}
     if not mappings:
         return None
     domain = spec.name
@@ -69,7 +62,7 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | 
             continue
         values = frame[column]
         if pd.api.types.is_numeric_dtype(values):
-            text = values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(v)))
+            text = values.map(number_text)
         else:
             text = values.fillna("").astype(str)
         present = text != ""
@@ -80,7 +73,7 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | 
         records = pd.DataFrame({
             "USUBJID": base["USUBJID"].to_numpy(),
             "IDVAR": "" if domain == "DM" else seq,
-            "IDVARVAL": "" if domain == "DM" else base[seq].map(lambda v: str(int(v))).to_numpy(),
+            "IDVARVAL": "" if domain == "DM" else base[seq].map(number_text).to_numpy(),
             "PIECES": pieces.to_numpy(),
         }).explode("PIECES", ignore_index=False)
         records["N"] = records.groupby(level=0).cumcount()
@@ -102,8 +95,6 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | 
 
 
 def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str):
-    from cdisc_map.sdtm.build import Dataset
-
     name = f"SUPP{spec.name}"
     standard = load_sdtmig(version)
     problems: list[Problem] = []
@@ -122,4 +113,4 @@ def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str):
     frame = frame[[v.name for v in variables]]
     label = f"Supplemental Qualifiers for {spec.name}"
     return Dataset(name=name, label=label, frame=frame.reset_index(drop=True), variables=variables,
-                   keys=["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"], spec=spec), problems
+                   keys=["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"]), problems

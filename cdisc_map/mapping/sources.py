@@ -14,14 +14,15 @@ from typing import Any
 
 import pandas as pd
 
-from cdisc_map.adam import imputation
+from cdisc_map.core import sasdates
 from cdisc_map.core.distinct import per_distinct, per_distinct_rows
+from cdisc_map.core.text import numbers_as_text
 from cdisc_map.spec import conditions
 
 SUBJECT = "USUBJID"
 
 
-class SourceError(Exception):
+class SourceError(LookupError):
     """A source a spec names cannot be read: missing dataset or variable, bad condition."""
 
 
@@ -118,10 +119,29 @@ def matching_text(frame: pd.DataFrame, var: str, mask: pd.Series, cache: SourceC
 
 def matching_dates(frame: pd.DataFrame, var: str, mask: pd.Series, impute: str = "none",
                    cache: SourceCache | None = None) -> pd.DataFrame:
-    """`imputation.parse_dates` of `var` on the rows of `mask`; with a cache, the whole column is parsed once."""
+    """`sasdates.parse_dates` of `var` on the rows of `mask`; with a cache, the whole column is parsed once."""
     if cache is None or not mask.any():
-        return imputation.parse_dates(frame[var][mask], impute)
-    return cache.get(frame, ("dates", var, impute), lambda: imputation.parse_dates(frame[var], impute))[mask]
+        return sasdates.parse_dates(frame[var][mask], impute)
+    return cache.get(frame, ("dates", var, impute), lambda: sasdates.parse_dates(frame[var], impute))[mask]
+
+
+class Matching:
+    """The records of a dataset where a condition holds: the dataset, the mask, the subjects as text."""
+
+    def __init__(self, datasets: Mapping[str, pd.DataFrame], name: str, where: dict | None, needed: list[str],
+                 cache: SourceCache):
+        self.frame = source_records(datasets, name, [*needed, *condition_vars(where)], cache)
+        self.mask = matching(self.frame, where, cache)
+        self.subjects = matching_text(self.frame, SUBJECT, self.mask, cache)
+        self.cache = cache
+
+    def values(self, var: str) -> pd.Series:
+        """`var` on the matching records."""
+        return self.frame[var][self.mask]
+
+    def dates(self, var: str, impute: str = "none") -> pd.DataFrame:
+        """`sasdates.parse_dates` of `var` on the matching records (each distinct value parsed once)."""
+        return matching_dates(self.frame, var, self.mask, impute, self.cache)
 
 
 def sequence_var(frame: pd.DataFrame, name: str, explicit: str | None = None) -> str | None:
@@ -136,14 +156,8 @@ def sequence_var(frame: pd.DataFrame, name: str, explicit: str | None = None) ->
 
 
 def text(values: pd.Series) -> pd.Series:
-    """Values as trimmed text, "" for missing; whole numbers without a decimal point (for IDVARVAL)."""
-    return per_distinct(values, _text)
-
-
-def _text(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(values):
-        return values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    """Values as trimmed text, "" for missing; numbers as `number_text` writes them (IDVARVAL "3")."""
+    return per_distinct(values, lambda distinct: numbers_as_text(distinct).str.strip().astype(object))
 
 
 def _dataset_key(datasets: Mapping[str, pd.DataFrame], name: str) -> str | None:
