@@ -14,9 +14,9 @@ import pyreadstat
 import pytest
 
 from cdisc_map.adam import AdamWarning, adsl_dataset, build_adsl, load_adam_specs
-from cdisc_map.adam.sources import SourceCache
 from cdisc_map.core.problems import ProblemsError
 from cdisc_map.io.package import write_package
+from cdisc_map.mapping.sources import SourceCache
 from cdisc_map.standards.adam_metadata import available_adamig_versions, load_adamig
 from cdisc_map.standards.metadata import UnknownStandardError
 
@@ -201,7 +201,7 @@ def errors_of(spec: dict, data: dict) -> list[str]:
 
 def test_a_rule_naming_a_missing_variable_is_an_error_naming_it(spec):
     broken = copy.deepcopy(spec)
-    broken["variables"]["HSCTDT"]["first_date"][0]["var"] = "PRSTDT"
+    broken["variables"]["HSCTDT"]["sources"][0]["var"] = "PRSTDT"
     assert any("HSCTDT" in e and "no variable PRSTDT" in e for e in errors_of(broken, sdtm()))
 
 
@@ -224,10 +224,12 @@ def test_a_value_without_a_recode_entry_is_an_error(spec):
 
 
 @pytest.mark.parametrize("rule, expected", [
-    ({"copyy": "AGE"}, "exactly one of"),
+    ({"copyy": "AGE"}, "did you mean 'copy'"),
     ({"copy": "AGE", "constant": 1}, "exactly one of"),
     ({"copy": "AGE", "lable": "x"}, "did you mean 'label'"),
-    ({"exists": {"where": {"var": "X", "eq": 1}}}, "exists takes"),
+    ({"derive": "exists", "where": {"var": "X", "eq": 1}}, "exists needs `dataset`"),
+    ({"derive": "exits", "dataset": "EX"}, "'exits' is not one of"),
+    ({"derive": "study_day", "of": "RFSTDTC"}, "not one of"),
 ])
 def test_spec_shape_errors(spec, rule, expected):
     broken = copy.deepcopy(spec)
@@ -237,7 +239,7 @@ def test_spec_shape_errors(spec, rule, expected):
 
 def test_a_producer_variable_needs_a_label_and_type(spec):
     broken = copy.deepcopy(spec)
-    broken["variables"]["GRAFTSRC"] = {"first": "GRAFTSRC", "dataset": "PR"}
+    broken["variables"]["GRAFTSRC"] = {"derive": "first_value", "var": "GRAFTSRC", "dataset": "PR"}
     assert any("GRAFTSRC is not an ADaMIG 1.3 ADSL variable" in e for e in errors_of(broken, sdtm()))
 
 
@@ -269,16 +271,8 @@ def test_adamig_metadata_loader():
 
 
 @pytest.fixture(scope="module")
-def bundled_adsl(spec) -> pd.DataFrame:
-    from cdisc_map.sdtm.build import build_sdtm
-    from cdisc_map.spec.study import load_study
-
-    study = load_study(STUDY)
-    frames = {name: d.frame for name, d in build_sdtm(study, study.default_raw_dir()).datasets.items()}
-    missing = {"DM", "EX", "PR", "SUPPPR", "DS", "AE", "RS"} - set(frames)
-    if missing:
-        pytest.skip(f"the bundled SDTM does not have {', '.join(sorted(missing))} yet")
-    dataset, problems = adsl_dataset(spec, frames)
+def bundled_adsl(spec, bundled_sdtm) -> pd.DataFrame:
+    dataset, problems = adsl_dataset(spec, bundled_sdtm)
     assert not [p for p in problems if p.severity == "error"], [str(p) for p in problems]
     return dataset.frame
 

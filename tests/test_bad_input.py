@@ -1,82 +1,18 @@
 """Bad input: every problem of a run reported together, with file, row, column and value;
 exit status 1; nothing written and an earlier package left whole."""
 
-import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_spec_corpus import DM_CSV, DM_YAML, DOSE_CSV, EX_YAML, STUDY_YAML
 
 from cdisc_map.cli import main
 from cdisc_map.core.problems import ProblemsError
 from cdisc_map.pipeline import run_study
 
-STUDY_YAML = """
-study: {id: TEST01}
-standards: {sdtmig: "3.4", ct: "2024-09-27"}
-raw:
-  dir: raw
-  forms:
-    demographics: {file: dm.csv, subject: SUBJ}
-    dosing: {file: dose.csv, subject: Subject}
-subjects: {form: demographics, site: SITE}
-sdtm: [dm, ex]
-"""
 
-DM_YAML = """
-dataset: DM
-keys: [STUDYID, USUBJID]
-sources: [{form: demographics}]
-variables:
-  STUDYID: {derive: studyid}
-  DOMAIN: {constant: DM}
-  USUBJID: {derive: usubjid}
-  SUBJID: {derive: subjid}
-  RFSTDTC: {derive: first_date, dataset: EX, var: EXSTDTC}
-  RFENDTC: {derive: last_date, dataset: EX, var: EXENDTC}
-  RFXSTDTC: {derive: first_date, dataset: EX, var: EXSTDTC}
-  RFXENDTC: {derive: last_date, dataset: EX, var: EXENDTC}
-  RFICDTC: {date: Consent, format: DD-MON-YYYY}
-  RFPENDTC: {date: Consent, format: DD-MON-YYYY}
-  DTHDTC: {constant: ""}
-  DTHFL: {constant: ""}
-  SITEID: {derive: siteid}
-  AGE: {number: Age}
-  AGEU: {constant: YEARS}
-  SEX: {ct: SEX, from: Sex}
-  RACE: {constant: ASIAN}
-  ARMCD: {constant: A}
-  ARM: {constant: Drug A}
-  ACTARMCD: {constant: A}
-  ACTARM: {constant: Drug A}
-  ARMNRS: {constant: ""}
-  ACTARMUD: {constant: ""}
-  COUNTRY: {constant: CHN}
-"""
-
-EX_YAML = """
-dataset: EX
-keys: [STUDYID, USUBJID, EXTRT, EXSTDTC]
-sources: [{form: dosing}]
-variables:
-  STUDYID: {derive: studyid}
-  DOMAIN: {constant: EX}
-  USUBJID: {derive: usubjid}
-  EXSEQ: {derive: seq}
-  EXTRT: {constant: DRUG A}
-  EXDOSE: {number: Dose}
-  EXDOSU: {ct: UNIT, from: Unit}
-  EXDOSFRM: {constant: TABLET}
-  EXSTDTC: {date: Date, format: DD/MM/YYYY}
-  EXENDTC: {date: Date, format: DD/MM/YYYY}
-  EXSTDY: {derive: study_day, of: EXSTDTC}
-  EXENDY: {derive: study_day, of: EXENDTC}
-"""
-
-DM_CSV = "SITE,SUBJ,Consent,Age,Sex\n01,001,05-JAN-2024,34,M\n01,002,07-JAN-2024,51,Female\n"
-DOSE_CSV = "Subject,Date,Dose,Unit\n001,06/01/2024,10,mg\n002,08/01/2024,10,mg\n"
-
-
+#: The small SDTM study of the spec corpus (its ADaM specs are left out here).
 def make_study(root: Path, dm_csv: str = DM_CSV, dose_csv: str = DOSE_CSV) -> Path:
     (root / "sdtm").mkdir(parents=True)
     (root / "raw").mkdir()
@@ -158,14 +94,3 @@ def test_cli_exit_status_and_report(tmp_path: Path):
     assert "Femal" in result.output and "dm.csv, row 3" in result.output
     assert "nothing was written" in result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.xpt"))
-
-
-def test_deterministic_with_source_date_epoch(tmp_path: Path, monkeypatch):
-    study = make_study(tmp_path / "s")
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    first = run_study(study, out_dir=tmp_path / "a")
-    second = run_study(study, out_dir=tmp_path / "b")
-    for a, b in zip(first.written, second.written):
-        assert a.path.read_bytes() == b.path.read_bytes()
-    assert b"14NOV23:22:13:20" in first.written[0].path.read_bytes()
-    assert os.environ["SOURCE_DATE_EPOCH"] == "1700000000"

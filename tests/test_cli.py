@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import EPOCH
 
 from cdisc_map.cli import main
 from cdisc_map.io.xpt import read_xpt, write_xpt
@@ -14,27 +15,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("out")
-    result = CliRunner().invoke(main, ["run", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+def out(bundled_run) -> Path:
+    return bundled_run.out
 
 
-def test_run_logs_plain_stage_lines_when_not_on_a_terminal(tmp_path):
-    result = CliRunner().invoke(main, ["run", "--out", str(tmp_path)])
-    assert result.exit_code == 0
-    assert "] Mapping raw export" in result.output and "mapped AE:" in result.output
-    assert "\r" not in result.output
-    assert "Validation: 0 error(s)" in result.output
-    assert (tmp_path / "validation" / "report.html").is_file()
-
-
-def test_quiet_run_prints_only_the_summary(tmp_path):
-    result = CliRunner().invoke(main, ["run", "--out", str(tmp_path), "--quiet"])
-    assert result.exit_code == 0
-    assert "Mapping raw export" not in result.output
-    assert "Wrote 13 datasets" in result.output
+def test_run_logs_plain_stage_lines_when_not_on_a_terminal(bundled_run):
+    assert "] Mapping raw export" in bundled_run.output and "mapped AE:" in bundled_run.output
+    assert "\r" not in bundled_run.output
+    assert "Validation: 0 error(s)" in bundled_run.output
+    assert (bundled_run.out / "validation" / "report.html").is_file()
 
 
 def test_validate_clean_package_exits_0_with_every_format(out):
@@ -72,11 +61,18 @@ def test_rules_lists_every_rule():
     assert all(rule_id in result.output for rule_id in RULES)
 
 
-def test_whole_output_tree_is_byte_identical_with_source_date_epoch(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    for name in ("a", "b"):
-        assert CliRunner().invoke(main, ["run", "--out", str(tmp_path / name), "--quiet"]).exit_code == 0
-    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+def test_a_second_quiet_run_gives_a_byte_identical_tree_with_source_date_epoch(bundled_run, tmp_path, monkeypatch):
+    """Determinism of everything a run writes (XPT headers, define.xml, reports), and --quiet's output."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    result = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "again"), "--quiet"])
+    assert result.exit_code == 0
+    assert "Mapping raw export" not in result.output and "Wrote 13 datasets" in result.output
+    first, second = bundled_run.out, tmp_path / "again"
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     assert len(files) >= 19  # 13 XPTs, 2 define.xml, 2 stylesheets, 2 reports
     for relative in files:
-        assert (tmp_path / "a" / relative).read_bytes() == (tmp_path / "b" / relative).read_bytes(), relative
+        assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative
+    define = (bundled_run.sdtm / "define.xml").read_bytes()
+    assert b'CreationDateTime="2026-01-01T00:00:00' in define
+    assert b"01JAN26:00:00:00" in (bundled_run.sdtm / "dm.xpt").read_bytes()[:600]

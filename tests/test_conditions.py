@@ -43,3 +43,19 @@ def test_exactly_one_operator():
 def test_fields_lists_what_a_condition_reads():
     cond = {"all": [{"col": "A", "eq": 1}, {"not": {"var": "DTHDTC", "missing": True}}]}
     assert conditions.fields(cond) == [("col", "A"), ("var", "DTHDTC")]
+
+
+@pytest.mark.parametrize("condition, words", [
+    (None, "all records"),
+    ({"var": "DSCAT", "eq": "DISPOSITION EVENT"}, "DSCAT = 'DISPOSITION EVENT'"),
+    ({"var": "AGE", "lt": 40}, "AGE < 40"),
+    ({"col": "Eligible", "ne": "No"}, "Eligible <> 'No'"),
+    ({"var": "RSSTRESC", "in": ["CR", "PR"]}, "RSSTRESC in ('CR', 'PR')"),
+    ({"var": "X", "not_in": ["A"]}, "X not in ('A')"),
+    ({"var": "DTHDTC", "missing": False}, "DTHDTC is not missing"),
+    ({"all": [{"var": "A", "eq": 1}, {"any": [{"var": "B", "eq": 2}, {"var": "C", "eq": 3}]}]},
+     "A = 1 and (B = 2 or C = 3)"),
+    ({"not": {"var": "A", "missing": True}}, "not (A is missing)"),
+])
+def test_one_wording_of_conditions_for_define_xml_and_messages(condition, words):
+    assert conditions.describe(condition) == words

@@ -382,3 +382,38 @@ def test_convert_column_on_empty_and_all_missing_columns():
     assert len(iso) == len(errors) == 0
     iso, errors = convert_column(pd.Series([None, np.nan], dtype=object))
     assert iso.tolist() == ["", ""] and errors.tolist() == ["", ""]
+
+
+# --- the one reading of --DTC values ------------------------------------------------------------
+
+DTC_VALUES = ["2024-03-05", "2024-03-05T14:30", "2024-03-05T14:30:15", "2024-03-05T14:30:15.5", "2024-03",
+              "2024", "2024---05", "2024-03-05T-:30", "-----T07:15", "", "2024-02-30", "2024-13-01", "24-03-05",
+              "2024-03-05 14:30", "2024-03-05T25:00", "garbage", "2024-03-05T14", "２０２４-03-05", "2024-3-5",
+              "2023-02-29", "2024-02-29", "2024-03-05T14:30:15.", "1960-01-01", "1959-12-31"]
+
+
+def test_the_vectorised_reading_agrees_with_the_strict_parser_value_by_value():
+    """iso_date_parts (study days, ADaM dates, the validator) and parse_iso (one value) read alike."""
+    text = pd.Series(DTC_VALUES + [value + " " for value in DTC_VALUES[:3]], dtype=object)
+    days = dates.iso_complete_days(text)
+    for value, day in zip(text, days):
+        try:
+            parts = dates.parse_iso(value) if value == value.strip() else None
+        except DateError:
+            parts = None
+        if parts is not None and parts.is_complete_date:
+            expected = (dt.date(parts.year, parts.month, parts.day) - dt.date(1960, 1, 1)).days
+            assert day == expected, value
+        elif value.strip() and value[:10] not in ("2024-03-05", "2024-02-29"):  # a date with a bad time keeps its day
+            assert np.isnan(day), value
+
+
+def test_day_and_minute_for_comparing_record_dates():
+    day, minute = dates.iso_day_and_minute(pd.Series(["2024-03-05T14:30", "2024-03-05", "2024-03", "1960-01-02T00:01"]))
+    assert np.isnan(day[2]) and day[3] == 1.0
+    assert minute[0] == 14 * 60 + 30 and np.isnan(minute[1]) and minute[3] == 1.0
+
+
+def test_iso_to_date_gives_datetime64_of_complete_dates_only():
+    result = dates.iso_to_date(pd.Series(["2024-03-05T14:30", "2024-03", None, "2024-02-30"]))
+    assert result.iloc[0] == pd.Timestamp("2024-03-05") and result.iloc[1:].isna().all()

@@ -22,11 +22,8 @@ SDTM = Path("m5") / "datasets" / "nct06111625" / "tabulations" / "sdtm"
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("out")
-    summary = run_study(STUDY, out_dir=out)
-    assert not [p for p in summary.problems if p.severity == "error"]
-    return out / SDTM
+def package(bundled_run) -> Path:
+    return bundled_run.sdtm
 
 
 def read(path: Path) -> tuple[pd.DataFrame, object]:

@@ -9,7 +9,6 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from cdisc_map.pipeline import run_study
 from cdisc_map.standards.metadata import load_sdtmig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,11 +17,8 @@ RAW = ROOT / "fixtures" / "nct06111625"
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("out")
-    summary = run_study(STUDY, out_dir=out)
-    assert not [p for p in summary.problems if p.severity == "error"]
-    return out / "m5" / "datasets" / "nct06111625" / "tabulations" / "sdtm"
+def package(bundled_run) -> Path:
+    return bundled_run.sdtm
 
 
 def read_both(path: Path) -> tuple[pd.DataFrame, object]:

@@ -10,7 +10,6 @@ import pyreadstat
 import pytest
 import yaml
 
-from cdisc_map.pipeline import run_study
 from cdisc_map.standards.terminology import load_ct
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,11 +34,8 @@ TS_VALUE_CODELISTS = {
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("out")
-    summary = run_study(STUDY, out_dir=out)
-    assert not [p for p in summary.problems if p.severity == "error"]
-    return out / "m5" / "datasets" / "nct06111625" / "tabulations" / "sdtm"
+def package(bundled_run) -> Path:
+    return bundled_run.sdtm
 
 
 @pytest.fixture(scope="module")

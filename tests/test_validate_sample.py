@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc_map.io.xpt import read_xpt, write_xpt
 from cdisc_map.standards.metadata import load_sdtmig
 from cdisc_map.validate import exit_code, validate_path
-from cdisc_map.io.xpt import read_xpt, write_xpt
 from define_xml import CodeList, CodeListItem, Dataset, Define, Standard, Variable, write_define
 
 STUDY = "NCT06111625"

@@ -1,0 +1,195 @@
+"""The mapping engine's error paths and rules, on a few records each.
+
+Every fault of the data or of a spec met while mapping is a Problem (never another
+exception), located as precisely as the engine knows it; nothing is dropped or
+guessed silently.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_spec_corpus import make_study
+
+from cdisc_map.core.problems import ProblemsError
+from cdisc_map.mapping import MappingWarning, apply_mapping
+from cdisc_map.mapping.engine import Environment, Records
+from cdisc_map.mapping.kinds import evaluate
+from cdisc_map.pipeline import run_study
+from cdisc_map.spec.check import check_study
+from cdisc_map.spec.plan import DatasetPlan, PlanCycle, Step, build_order
+from cdisc_map.spec.registry import Reads
+
+
+def errors(mapping: dict, source: dict | None = None, **options) -> list[str]:
+    with pytest.raises(ProblemsError) as caught:
+        apply_mapping(mapping, source, **options)
+    return [str(p) for p in caught.value.problems if p.severity == "error"]
+
+
+def run_problems(study: Path, out: Path) -> list[str]:
+    with pytest.raises(ProblemsError) as caught:
+        run_study(study, out_dir=out)
+    return [str(p) for p in caught.value.problems]
+
+
+# --- data faults --------------------------------------------------------------------------
+
+
+def test_not_a_number_is_reported_once_per_value_with_its_count():
+    found = errors({"number": "Dose"}, {"Dose": ["8", "eight", "eight", ""]}, variable="EXDOSE")
+    assert found == ["records, row 2, column 'Dose': EXDOSE: not a number (2 rows) (value 'eight'). correct the "
+                     "value in the export, or map the column with `recode`/`when` instead of `number`"]
+
+
+def test_a_value_without_an_entry_in_the_value_map_is_an_error():
+    found = errors({"recode": "Rel", "values": {"Related": "RELATED"}}, {"Rel": ["Related", "Unrelated"]},
+                   variable="AEREL")
+    assert len(found) == 1 and "AEREL: value has no entry in `values`" in found[0] and "'Unrelated'" in found[0]
+
+
+def test_a_value_in_no_codelist_term_names_the_codelist():
+    found = errors({"ct": "NY", "col": "Serious"}, {"Serious": ["Y", "Maybe"]}, variable="AESER")
+    assert len(found) == 1 and "not in codelist NY (C66742)" in found[0] and "'Maybe'" in found[0]
+
+
+def test_an_invalid_date_names_why():
+    found = errors({"date": "Start", "format": "DD/MM/YYYY"}, {"Start": ["31/02/2024"]}, variable="AESTDTC")
+    assert len(found) == 1 and "AESTDTC:" in found[0] and "31/02/2024" in found[0]
+
+
+def test_modifiers_run_in_order_values_case_then_otherwise():
+    values = apply_mapping({"copy": "Grade", "values": {"mild": "Mild"}, "case": "upper", "otherwise": "NONE"},
+                           {"Grade": ["mild", ""]})
+    assert values.tolist() == ["MILD", "NONE"]
+
+
+def test_a_conditional_value_evaluates_each_branch_on_its_records_only():
+    """The number branch never sees the 'n/a' of the records the first branch took: no spurious problem."""
+    values = apply_mapping({"when": [{"if": {"col": "Dose", "eq": "n/a"}, "then": {"constant": 0}}],
+                            "else": {"number": "Dose"}}, {"Dose": ["n/a", "2.5"]})
+    assert values.tolist() == [0.0, 2.5]
+
+
+def test_non_ascii_left_after_replace_is_kept_for_the_writer_to_refuse():
+    values = apply_mapping({"copy": "Unit", "replace": {"μ": "u"}}, {"Unit": ["μg/day", "mg·kg"]})
+    assert values.tolist() == ["ug/day", "mg·kg"]
+
+
+# --- spec faults met while mapping -----------------------------------------------------------------
+
+
+def test_a_column_the_records_lack_is_a_problem_not_a_key_error():
+    found = errors({"copy": "AE Trem"}, {"AE Term": ["Fever"]})
+    assert found == ["column 'AE Trem' is not in records"]
+
+
+def test_a_variable_read_before_it_is_mapped_is_a_problem():
+    found = errors({"derive": "study_day", "of": "AESTDTC"}, {"X": [1]},
+                   datasets={"DM": {"USUBJID": ["S1"], "RFSTDTC": ["2024-01-01"]}})
+    assert any("AESTDTC" in text for text in found)
+
+
+def test_a_variable_another_dataset_lacks_is_a_problem_naming_it():
+    found = errors({"derive": "first_date", "dataset": "EX", "var": "EXSTDTX"}, built={"USUBJID": ["S1"]},
+                   datasets={"EX": {"USUBJID": ["S1"], "EXSTDTC": ["2024-01-01"]}})
+    assert found == ["dataset EX has no variable EXSTDTX. check the variable names against the EX spec"]
+
+
+def test_a_wrong_date_format_reaching_the_engine_is_a_problem_not_a_value_error():
+    records = Records(pd.DataFrame({"D": ["2024"]}), pd.DataFrame(index=[0]), "form", {}, "AE")
+    with pytest.raises(Exception) as caught:
+        evaluate({"date": "D", "format": "MM/DD/YYY"}, records, Environment("S"), "AESTDTC")
+    assert type(caught.value).__name__ == "MappingError" and "MM/DD/YYY" in str(caught.value)
+
+
+def test_an_unknown_kind_reaching_the_engine_is_a_mapping_error():
+    records = Records(pd.DataFrame({"D": ["x"]}), pd.DataFrame(index=[0]), "form", {}, "AE")
+    with pytest.raises(Exception) as caught:
+        evaluate({"derive": "nothing"}, records, Environment("S"), "X")
+    assert type(caught.value).__name__ == "MappingError"
+
+
+def test_apply_mapping_checks_the_mapping_against_the_registry_first():
+    assert errors({"copy": "A", "of": "B"}, {"A": ["x"]}) == [
+        "X: copy takes no `of`. `of` is a parameter of age, epoch, sas_date, sas_datetime, study_day, visit, visitnum"]
+
+
+# --- whole builds ----------------------------------------------------------------------------
+
+
+def test_a_joined_form_with_two_rows_for_a_subject_is_reported_not_deduplicated(tmp_path):
+    study = make_study(tmp_path / "s", "sdtm/dm.yaml", "sources: [{form: demographics}]",
+                       "sources: [{form: demographics, join: [{form: dosing}]}]")
+    (study / "raw" / "dose.csv").write_text("Subject,Date,Dose,Unit\n001,06/01/2024,10,mg\n001,07/01/2024,10,mg\n"
+                                            "002,08/01/2024,10,mg\n")
+    found = run_problems(study, tmp_path / "out")
+    assert any("2 rows share a subject id, but form 'dosing' is joined one row per subject" in p and "dose.csv, "
+               "row 2" in p for p in found), found
+
+
+def test_a_column_in_both_joined_forms_is_a_warning_and_the_source_form_wins(tmp_path):
+    study = make_study(tmp_path / "s", "sdtm/dm.yaml", "sources: [{form: demographics}]",
+                       "sources: [{form: demographics, join: [{form: dosing}]}]")
+    (study / "raw" / "dose.csv").write_text("Subject,Date,Dose,Unit,Age\n001,06/01/2024,10,mg,99\n"
+                                            "002,08/01/2024,10,mg,98\n")
+    summary = run_study(study, out_dir=tmp_path / "out")
+    assert any("column 'Age' is in both form 'demographics' and joined form 'dosing'" in str(p)
+               for p in summary.problems if p.severity == "warning")
+    assert (tmp_path / "out").is_dir()
+
+
+def test_a_subject_of_no_subjects_form_row_is_an_error_naming_form_row_and_value(tmp_path):
+    study = make_study(tmp_path / "s")
+    (study / "raw" / "dose.csv").write_text("Subject,Date,Dose,Unit\n001,06/01/2024,10,mg\n009,08/01/2024,10,mg\n")
+    found = run_problems(study, tmp_path / "out")
+    assert any("dose.csv, row 3, column 'Subject': [EX] subject is not in the subjects form" in p and "'009'" in p
+               for p in found), found
+
+
+def test_a_missing_raw_column_names_the_file_and_a_likely_new_name(tmp_path):
+    study = make_study(tmp_path / "s")
+    (study / "raw" / "dose.csv").write_text("Subject,Dates,Dose,Unit\n001,06/01/2024,10,mg\n")
+    found = run_problems(study, tmp_path / "out")
+    assert any("dose.csv, row 1, column 'Date': required raw column 'Date' is missing" in p and "'Dates'" in p
+               for p in found), found
+
+
+def test_datasets_interleave_in_the_order_of_what_they_read():
+    """DM's reference date reads EX's records; EX's study day reads DM's reference date: no circle."""
+    dm = DatasetPlan("DM", ["USUBJID"], {"USUBJID"}, {"RFSTDTC": Reads(others={("EX", "EXSTDTC")})})
+    ex = DatasetPlan("EX", ["USUBJID"], {"USUBJID", "EXSTDTC"},
+                     {"EXSTDY": Reads(variables={"EXSTDTC"}, others={("DM", "RFSTDTC")}),
+                      "EXSEQ": Reads(order=True)})
+    steps, unresolved = build_order([dm, ex])
+    assert unresolved == []
+    position = {step: index for index, step in enumerate(steps)}
+    assert position[Step("EX", "rows")] < position[Step("DM", "variable", "RFSTDTC")] < \
+        position[Step("EX", "variable", "EXSTDY")]
+    assert position[Step("EX", "order")] < position[Step("EX", "variable", "EXSEQ")]
+
+
+def test_a_circle_across_datasets_names_every_variable_on_it():
+    dm = DatasetPlan("DM", ["USUBJID"], {"USUBJID"}, {"RFSTDTC": Reads(others={("EX", "EXSTDY")})})
+    ex = DatasetPlan("EX", ["USUBJID"], {"USUBJID"}, {"EXSTDY": Reads(others={("DM", "RFSTDTC")})})
+    with pytest.raises(PlanCycle) as caught:
+        build_order([dm, ex])
+    assert {"DM.RFSTDTC", "EX.EXSTDY"} <= set(str(caught.value).split(" -> "))
+
+
+def test_a_study_day_mapped_per_source_is_built_not_dropped(tmp_path):
+    """Before the build plan, a late derivation under a source's variables was silently left out."""
+    study = make_study(tmp_path / "s", "sdtm/ex.yaml", "sources: [{form: dosing}]",
+                       "sources: [{form: dosing, variables: {EXENDY: {derive: study_day, of: EXENDTC}}}]")
+    text = (study / "sdtm" / "ex.yaml").read_text().replace("  EXENDY: {derive: study_day, of: EXENDTC}\n", "")
+    (study / "sdtm" / "ex.yaml").write_text(text)
+    assert check_study(study)[1] == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MappingWarning)
+        summary = run_study(study, out_dir=tmp_path / "out")
+    ex = next(w for w in summary.written if w.name == "EX")
+    frame = pd.read_sas(ex.path, format="xport", encoding="ascii")
+    assert frame["EXENDY"].tolist() == [1.0, 1.0]  # the first dose is each subject's RFSTDTC
