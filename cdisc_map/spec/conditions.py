@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from cdisc_map.core.text import number_text, numbers_as_text
+
 OPERATORS = ("eq", "ne", "in", "not_in", "missing", "gt", "ge", "lt", "le")
 
 #: Resolves a leaf's field ({col: ...} or {var: ...}) to a column of values.
@@ -45,7 +47,7 @@ def _leaf(condition: dict, values: pd.Series) -> pd.Series:
     operand = condition[op]
     numeric = pd.api.types.is_numeric_dtype(values)
     if numeric:
-        text = values.map(_number_text)
+        text = numbers_as_text(values)
         is_missing = values.isna()
     else:
         text = values.fillna("").astype(str).str.strip()
@@ -66,15 +68,8 @@ def _leaf(condition: dict, values: pd.Series) -> pd.Series:
 
 
 def _as_text(value: object) -> str:
-    return _number_text(value) if isinstance(value, (int, float)) else str(value).strip()
-
-
-def _number_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return number_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else \
+        str(value).strip()
 
 
 _OPERATOR_WORDS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
