@@ -34,6 +34,8 @@ from cdisc_map.mapping.engine import (
 from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.io.readers import RawForm, read_form
 from cdisc_map.spec.study import DatasetSpec, StudySpec, mapping_kind
+from cdisc_map.standards.codelists import Terminology
+from cdisc_map.standards.metadata import Standard, load_sdtmig
 from cdisc_map.standards.terminology import load_ct
 from cdisc_map.core.timing import StageTimes
 
@@ -241,8 +243,13 @@ def collapse_intervals(frame: pd.DataFrame, by: list[str], start: str, end: str)
 
 
 def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None,
-               progress: Callable[[str], None] = lambda message: None) -> BuildResult:
-    """Every SDTM dataset of the study; problems collected, never raised one at a time."""
+               progress: Callable[[str], None] = lambda message: None, terminology: Terminology | None = None,
+               sdtmig: Standard | None = None) -> BuildResult:
+    """Every SDTM dataset of the study; problems collected, never raised one at a time.
+
+    `terminology` and `sdtmig` default to `load_ct(study.ct_version)` and
+    `load_sdtmig(study.sdtmig_version)` (the standards home, else the bundled subset).
+    """
     times = times or StageTimes()
     result = BuildResult()
     with times.stage("read raw"):
@@ -252,15 +259,16 @@ def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None,
     if problems:
         return result
     with times.stage("map SDTM"):
-        _map_all(study, forms, result, progress)
+        _map_all(study, forms, result, progress, terminology or load_ct(study.ct_version),
+                 sdtmig or load_sdtmig(study.sdtmig_version))
     return result
 
 
 def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
-             progress: Callable[[str], None]) -> None:
+             progress: Callable[[str], None], terminology: Terminology, sdtmig: Standard) -> None:
     sites, problems = subject_sites(study, forms)
     result.problems += problems
-    env = Environment(study.study_id, study.forms, forms, sites, load_ct(study.ct_version))
+    env = Environment(study.study_id, study.forms, forms, sites, terminology)
     env.problems = result.problems
     visits = study.data.get("visits", {})
     for visit in visits.get("schedule", []):
@@ -294,12 +302,12 @@ def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
     files = {**{name: str(form.path) for name, form in forms.items()}, **env.spec_files}
     for spec in ordered:
         frame = env.datasets[spec.name]
-        dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology)
+        dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology, sdtmig)
         result.problems += problems
         result.datasets[spec.name] = dataset
         supp_frame = supp.supplemental(spec, frame, env)
         if supp_frame is not None:
-            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version)
+            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version, sdtmig)
             result.problems += problems
             result.datasets[supp_dataset.name] = supp_dataset
 

@@ -126,10 +126,10 @@ def char_length(values: pd.Series) -> int:
 
 
 def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
-            files: dict[str, str] | None = None, terminology=None) -> tuple[object, list[Problem]]:
+            files: dict[str, str] | None = None, terminology=None, standard=None) -> tuple[object, list[Problem]]:
     from cdisc_map.sdtm.build import Dataset
 
-    standard = load_sdtmig(version)
+    standard = standard or load_sdtmig(version)
     name = spec.name
     ig_vars = standard.variables(name)
     known = {v.name for v in ig_vars}

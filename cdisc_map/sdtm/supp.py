@@ -101,11 +101,11 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | 
     return supp.drop(columns="_o").reset_index(drop=True)
 
 
-def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str):
+def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard=None):
     from cdisc_map.sdtm.build import Dataset
 
     name = f"SUPP{spec.name}"
-    standard = load_sdtmig(version)
+    standard = standard or load_sdtmig(version)
     problems: list[Problem] = []
     duplicated = frame.duplicated(["USUBJID", "IDVAR", "IDVARVAL", "QNAM"], keep=False)
     if duplicated.any():

@@ -21,6 +21,9 @@ import jsonschema
 import yaml
 
 from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.standards.codelists import Terminology
+from cdisc_map.standards.selection import Standards
+from cdisc_map.standards.terminology import load_ct
 
 #: The mapping kinds: every variable names exactly one of them.
 MAPPING_KINDS = ("copy", "constant", "number", "ct", "recode", "date", "derive", "when")
@@ -214,16 +217,20 @@ def _schema_hint(error: jsonschema.ValidationError) -> str | None:
     return None
 
 
-def load_study(study_dir: Path) -> StudySpec:
+def load_study(study_dir: Path, standards: Standards | None = None) -> StudySpec:
     """Load study.yaml and the dataset specs of `study_dir`; raise ProblemsError on any problem."""
-    study, problems = check_study(study_dir)
+    study, problems = check_study(study_dir, standards)
     if problems or study is None:
         raise ProblemsError(problems)
     return study
 
 
-def check_study(study_dir: Path) -> tuple[StudySpec | None, list[Problem]]:
-    """Every problem of a study folder's specs, without raising (for `check-spec`)."""
+def check_study(study_dir: Path, standards: Standards | None = None) -> tuple[StudySpec | None, list[Problem]]:
+    """Every problem of a study folder's specs, without raising (for `check-spec`).
+
+    Codelists are looked up in the CT release study.yaml names, from `standards`
+    (default: the standards home, else the bundled subset).
+    """
     study_dir = Path(study_dir)
     study_path = study_dir / "study.yaml"
     if not study_path.is_file():
@@ -265,8 +272,9 @@ def check_study(study_dir: Path) -> tuple[StudySpec | None, list[Problem]]:
 
     study = StudySpec(study_path, data, lines, dataset_specs)
     problems += _check_study_semantics(study)
+    terminology = (standards or Standards()).ct(study.ct_version)
     for spec in dataset_specs:
-        problems += check_dataset_semantics(spec, study)
+        problems += check_dataset_semantics(spec, study, terminology)
     return study, problems
 
 
@@ -305,8 +313,10 @@ def mapping_kind(mapping: dict) -> str | None:
     return kinds[0] if len(kinds) == 1 else None
 
 
-def check_dataset_semantics(spec: DatasetSpec, study: StudySpec) -> list[Problem]:
+def check_dataset_semantics(spec: DatasetSpec, study: StudySpec,
+                            terminology: Terminology | None = None) -> list[Problem]:
     """What the JSON Schema cannot check: references to forms, derivations, codelists."""
+    terminology = terminology or load_ct(study.ct_version)
     from cdisc_map.mapping.derivations import DERIVATIONS  # late import: derivations import specs' types
 
     problems: list[Problem] = []
@@ -348,13 +358,13 @@ def check_dataset_semantics(spec: DatasetSpec, study: StudySpec) -> list[Problem
             if "else" in mapping:
                 check_mapping(mapping["else"], trail + ("else",))
         if kind == "ct":
-            from cdisc_map.standards.terminology import load_ct
-
             try:
-                load_ct(study.ct_version).codelist(mapping["ct"])
+                terminology.codelist(mapping["ct"])
             except (KeyError, LookupError, ValueError) as exc:
+                subset = "" if terminology.is_full else f"; the {terminology.description} holds only part of " \
+                    "CDISC CT, the full CT may hold it (`cdisc-map ct download`)"
                 problem(f"codelist {mapping['ct']!r} is not in CDISC CT {study.ct_version}: {exc}", *trail, "ct",
-                        hint="write the codelist's short name (e.g. SEX, NY, UNIT) or its NCI C-code")
+                        hint="write the codelist's short name (e.g. SEX, NY, UNIT) or its NCI C-code" + subset)
 
     for index, source in enumerate(spec.data["sources"]):
         for number, record in enumerate(source.get("records", [])):
