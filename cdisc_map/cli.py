@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sys
 import time
@@ -13,7 +15,19 @@ from cdisc_map import __version__
 from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
 from cdisc_map.pipeline import run_study
 from cdisc_map.spec.check import check_study
-from cdisc_map.standards.terminology import TerminologyError, load_ct_package
+from cdisc_map.standards.download import (
+    BASE_URL_VARIABLE,
+    DEFAULT_TIMEOUT,
+    PACKAGES,
+    DownloadError,
+    DownloadReport,
+    download_ct,
+)
+from cdisc_map.standards.home import HOME_VARIABLE, StandardsHome
+from cdisc_map.standards.install import ImportReport, import_standards
+from cdisc_map.standards.metadata import bundled_sdtmig_versions
+from cdisc_map.standards.selection import Standards
+from cdisc_map.standards.terminology import TerminologyError, bundled_ct
 from cdisc_map.validate import NotAPackageError, exit_code, render, rules_text, validate_path
 
 BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
@@ -66,7 +80,12 @@ def main() -> None:
 @click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path),
               help="Output tree (eCTD layout).")
 @click.option("--quiet", is_flag=True, help="Only the summary and problems.")
-def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool) -> None:
+@click.option("--ct", "ct_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
+@click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
+              help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
+def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool, ct_file: Path | None,
+        standards_dir: Path | None) -> None:
     """Convert a study's raw export into its SDTM package.
 
     STUDY_DIR defaults to the bundled NCT06111625 study with its fixture export.
@@ -75,7 +94,8 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
     started = time.perf_counter()
     progress = Progress(quiet)
     try:
-        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress)
+        standards = Standards.from_options(standards_dir, ct_file)
+        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress, standards=standards)
     except ProblemsError as exc:
         progress.done()
         _print_problems(exc.problems)
@@ -110,16 +130,19 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
 @click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error", show_default=True,
               help="Exit 1 when there are findings at or above this severity.")
 @click.option("--ct", "ct_package", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="A full CDISC CT package (NCI EVS tab-delimited text) instead of the bundled subset.")
-def validate(path: Path, fmt: str, fail_on: str, ct_package: Path | None) -> None:
+              help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
+@click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
+              help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
+def validate(path: Path, fmt: str, fail_on: str, ct_package: Path | None, standards_dir: Path | None) -> None:
     """Check a package folder (XPTs + define.xml) or an OUT tree against the conformance rules.
 
     Exit status: 0 when nothing at or above --fail-on, 1 when there is, 2 when PATH cannot be read.
     """
     try:
-        ct = load_ct_package(ct_package) if ct_package else None
-        report = validate_path(path, ct=ct)
-    except (NotAPackageError, TerminologyError, OSError, ProblemsError) as exc:
+        standards = Standards.from_options(standards_dir, ct_package)
+        ct = standards.ct() if ct_package else None
+        report = validate_path(path, ct=ct, standards=standards)
+    except (NotAPackageError, TerminologyError, OSError, ProblemsError, CdiscMapError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
     click.echo(render(report, fmt, fail_on=fail_on))
@@ -134,9 +157,17 @@ def rules() -> None:
 
 @main.command("check-spec")
 @click.argument("study_dir", type=click.Path(path_type=Path, file_okay=False))
-def check_spec(study_dir: Path) -> None:
+@click.option("--ct", "ct_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
+@click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
+              help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
+def check_spec(study_dir: Path, ct_file: Path | None, standards_dir: Path | None) -> None:
     """Check a study's mapping specs: each problem with file, line and what to write instead."""
-    study, problems = check_study(study_dir)
+    try:
+        study, problems = check_study(study_dir, Standards.from_options(standards_dir, ct_file))
+    except CdiscMapError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
     if problems:
         for problem in problems:
             click.echo(str(problem))
@@ -145,6 +176,172 @@ def check_spec(study_dir: Path) -> None:
     count = len(study.sdtm) if study else 0
     adam_count = (study.adam.adsl is not None) + len(study.adam.tte) if study else 0
     click.echo(f"OK: study.yaml, {count} SDTM and {adam_count} ADaM spec(s) are valid.")
+
+
+# --- the standards home: standards import, standards list, ct download ----------------
+
+
+def _home(standards_dir: Path | None) -> StandardsHome:
+    return StandardsHome(standards_dir) if standards_dir is not None else StandardsHome.default()
+
+
+def _counts(counts) -> str:
+    return ", ".join(f"{number:,} {what}" for what, number in counts.items())
+
+
+def _print_import(report: ImportReport) -> None:
+    click.echo(f"Standards home: {report.home.path}")
+    width = max((len(o.entry.name) for o in report.outcomes), default=0)
+    for outcome in report.outcomes:
+        entry = outcome.entry
+        sources = ", ".join(f"{s['file']} (sha256 {s['sha256'][:12]}...)" for s in entry.sources)
+        click.echo(f"  {outcome.action:<10} {entry.name:<{width}}  {_counts(entry.counts)}  from {sources}")
+    if report.skipped:
+        click.echo(f"Skipped, not standards tables: {', '.join(report.skipped)}")
+    if report.warnings:
+        click.echo(f"\nWarnings ({len(report.warnings)}):", err=True)
+        for problem in report.warnings[:10]:
+            click.echo(f"  - {problem}", err=True)
+        if len(report.warnings) > 10:
+            click.echo(f"  ... and {len(report.warnings) - 10} more", err=True)
+
+
+@main.group()
+def standards() -> None:
+    """Install published CDISC standards into the standards home, and list what it holds.
+
+    The home is $CDISC_MAP_HOME when set, else the user data folder; --standards DIR names another.
+    """
+
+
+@standards.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--version", "release", metavar="YYYY-MM-DD",
+              help="The CT release of a file that does not show it (NCI EVS's current 'SDTM Terminology.txt').")
+@click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="The standards home to install into.")
+def standards_import(paths: tuple[Path, ...], release: str | None, standards_dir: Path | None) -> None:
+    """Install NCI EVS CT packages and CDISC Library IG exports (files or folders of them).
+
+    CT: SDTM, ADaM, Define-XML Terminology as tab-delimited text or CSV, also inside .xz, .gz or
+    .zip. IG: the CDISC Library CSV exports of SDTMIG datasets and variables, ADaMIG data
+    structures and variables. Everything is checked first; on any error nothing is installed.
+    """
+    try:
+        report = import_standards(paths, home=_home(standards_dir), version=release)
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo(f"\nNothing was installed: {sum(p.severity == 'error' for p in exc.problems)} error(s).",
+                   err=True)
+        sys.exit(1)
+    except (CdiscMapError, OSError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    _print_import(report)
+
+
+@standards.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="The standards home to list.")
+def standards_list(fmt: str, standards_dir: Path | None) -> None:
+    """Show the standards installed in the home, and what a run uses when one is missing."""
+    home = _home(standards_dir)
+    entries = home.entries()
+    if fmt == "json":
+        click.echo(json.dumps({"home": str(home.path), "installed": [
+            {key: value for key, value in entry.document().items() if key not in ("kind", "codelists")}
+            for entry in entries]}, indent=2))
+        return
+    where = f"${HOME_VARIABLE}" if os.environ.get(HOME_VARIABLE, "").strip() and standards_dir is None else (
+        "--standards" if standards_dir is not None else "the user data folder")
+    click.echo(f"Standards home: {home.path} ({where})")
+    if entries:
+        width = max(len(e.name) for e in entries)
+        for entry in entries:
+            sources = ", ".join(s.get("url") or s["file"] for s in entry.sources)
+            click.echo(f"  {entry.name:<{width}}  {_counts(entry.counts)}  ({sources})")
+    else:
+        click.echo("  nothing installed: install with `cdisc-map ct download` or `cdisc-map standards import FILE`")
+    for problem in home.problems():
+        click.echo(f"  unreadable: {problem}", err=True)
+    bundled = [bundled_ct().description] + [f"SDTMIG {v} (bundled subset)" for v in bundled_sdtmig_versions()]
+    click.echo(f"When a release is not installed, runs use the fallback shipped with cdisc-map: {', '.join(bundled)}.")
+
+
+class DownloadProgress:
+    """A progress bar per file on standard error when it is a terminal; a line per file otherwise."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.current: str | None = None
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        if name != self.current:
+            self.current = name
+            if not self.live:
+                size = f" ({total / 1e6:.1f} MB)" if total else ""
+                click.echo(f"Downloading {name}{size}", err=True)
+        if not self.live:
+            return
+        if total:
+            filled = int(30 * done / total)
+            bar = "#" * filled + "-" * (30 - filled)
+            text = f"\r{name}  [{bar}] {done / 1e6:6.1f} of {total / 1e6:.1f} MB"
+        else:
+            text = f"\r{name}  {done / 1e6:6.1f} MB"
+        click.echo(text, err=True, nl=False)
+        if total and done >= total:
+            click.echo("", err=True)
+
+
+def _print_download(report: DownloadReport) -> None:
+    for item in report.files:
+        click.echo(f"Downloaded {item.url}\n  {item.size:,} bytes, sha256 {item.sha256}")
+    if report.already_installed:
+        click.echo(f"Already installed, not downloaded again: "
+                   f"{', '.join(f'{p} CT {report.version}' for p in report.already_installed)} (--force fetches them)")
+    if report.not_published:
+        click.echo(f"Not published for {report.version}: {', '.join(report.not_published)} CT")
+    if report.imported is not None:
+        _print_import(report.imported)
+
+
+@main.group()
+def ct() -> None:
+    """Controlled terminology from NCI EVS."""
+
+
+@ct.command("download")
+@click.argument("release", required=False, metavar="[VERSION]")
+@click.option("--package", "packages", multiple=True, type=click.Choice(PACKAGES, case_sensitive=False),
+              help="A CT package to fetch (repeatable; default: all three).")
+@click.option("--base-url", help=f"The NCI EVS CDISC folder (default: ${BASE_URL_VARIABLE} or NCI EVS itself).")
+@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds to wait for the server before giving up.")
+@click.option("--force", is_flag=True, help="Fetch again a release that is already installed.")
+@click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="The standards home to install into.")
+def ct_download(release: str | None, packages: tuple[str, ...], base_url: str | None, timeout: float, force: bool,
+                standards_dir: Path | None) -> None:
+    """Download a CT release (VERSION, e.g. 2025-03-28; default: the newest) from NCI EVS and install it.
+
+    Fetches SDTM, ADaM and Define-XML Terminology, records each file's SHA-256, and installs them as
+    `cdisc-map standards import` does. Without a network it fails at once and says how to import a
+    file downloaded elsewhere.
+    """
+    chosen = tuple(next(p for p in PACKAGES if p.casefold() == name.casefold()) for name in packages) or PACKAGES
+    try:
+        report = download_ct(release, chosen, home=_home(standards_dir), base=base_url, timeout=timeout,
+                             progress=DownloadProgress(), force=force)
+    except DownloadError as exc:
+        click.echo(f"\nError: {exc}", err=True)
+        sys.exit(1)
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo("\nThe downloaded files were not installed.", err=True)
+        sys.exit(1)
+    _print_download(report)
 
 
 if __name__ == "__main__":

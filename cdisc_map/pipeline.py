@@ -20,9 +20,8 @@ from cdisc_map.define.build import PackageInfo, build_define
 from cdisc_map.io.package import adam_folder, sdtm_folder, write_package
 from cdisc_map.sdtm.build import build_sdtm
 from cdisc_map.spec.check import load_study
-from cdisc_map.standards.adam_metadata import load_adamig
-from cdisc_map.standards.metadata import load_sdtmig
-from cdisc_map.standards.terminology import load_ct
+from cdisc_map.standards.codelists import Terminology
+from cdisc_map.standards.selection import Standards
 from cdisc_map.validate import validate_path, write_reports
 from define_xml import write_define, write_stylesheet
 
@@ -55,26 +54,35 @@ def run_study(
     raw_dir: Path | None = None,
     out_dir: Path = Path("build"),
     progress: Callable[[str], None] = lambda message: None,
+    standards: Standards | None = None,
 ) -> RunSummary:
-    """Convert one study; raise ProblemsError (nothing written) when any error is found."""
+    """Convert one study; raise ProblemsError (nothing written) when any error is found.
+
+    `standards` says where CT and IG metadata come from (default: the standards home,
+    else the bundled subset); the CT release and IG versions are the ones study.yaml names.
+    """
+    standards = standards or Standards()
     study_dir = Path(study_dir)
     if not study_dir.is_dir():
         raise ProblemsError([Problem("study folder does not exist", file=str(study_dir),
                                      hint="give the folder holding study.yaml, e.g. mappings/nct06111625")])
     progress(f"Reading specs from {study_dir}")
-    study = load_study(study_dir)
+    study = load_study(study_dir, standards)
     raw_dir = Path(raw_dir) if raw_dir else study.default_raw_dir()
     if raw_dir is None or not raw_dir.is_dir():
         raise ProblemsError([Problem("raw export folder does not exist", file=str(raw_dir),
                                      hint="pass --raw DIR, or set raw.dir in study.yaml")])
     summary = RunSummary()
     with fewer_gc_passes():
-        _convert(study, study_dir, raw_dir, Path(out_dir), summary, progress)
+        terminology = standards.ct(study.ct_version)
+        progress(f"Standards: {terminology.description}, {standards.sdtmig(study.sdtmig_version).description}")
+        _convert(study, study_dir, raw_dir, Path(out_dir), summary, progress, standards, terminology)
         # The datasets built in memory are gone by now: validation reads back what was written.
         progress("Validating the packages")
         with summary.times.stage("validate"):
             packages = Path("m5") / "datasets" / study.study_id.lower()
-            report = validate_path(Path(out_dir) / packages, sdtmig_version=study.sdtmig_version)
+            report = validate_path(Path(out_dir) / packages, sdtmig_version=study.sdtmig_version, ct=terminology,
+                                   standards=standards)
             report.path = packages.as_posix()  # relative to OUT: the same run elsewhere gives the same report
             summary.reports = write_reports(report, Path(out_dir) / "validation")
     summary.validation = report.severity_totals()
@@ -98,11 +106,12 @@ def fewer_gc_passes() -> Iterator[None]:
 
 
 def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunSummary,
-             progress: Callable[[str], None]) -> None:
+             progress: Callable[[str], None], standards: Standards, terminology: Terminology) -> None:
     """Build SDTM and ADaM in memory and write both packages (nothing written on any error)."""
     times = summary.times
     progress(f"Mapping raw export {raw_dir}")
-    result = build_sdtm(study, raw_dir, times, progress)
+    sdtmig = standards.sdtmig(study.sdtmig_version)
+    result = build_sdtm(study, raw_dir, times, progress, terminology=terminology, sdtmig=sdtmig)
     if result.errors:
         raise ProblemsError(result.problems)
     summary.problems += result.problems
@@ -124,13 +133,12 @@ def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunS
             if dataset.name == "ADTTE":
                 dataset.methods.update({f"AVAL.{spec['paramcd']}": tte_method(spec) for spec in adam_specs.tte})
 
-    terminology = load_ct(study.ct_version)
     packages = [(sdtm_folder(out_dir, study.study_id), sdtm,
-                 PackageInfo("Tabulation", "SDTMIG", study.sdtmig_version, "SDTM"), load_sdtmig(study.sdtmig_version))]
+                 PackageInfo("Tabulation", "SDTMIG", study.sdtmig_version, "SDTM"), sdtmig)]
     if adam:
         packages.append((adam_folder(out_dir, study.study_id), adam,
                          PackageInfo("Analysis", "ADaMIG", study.adamig_version, "ADaM"),
-                         load_adamig(study.adamig_version)))
+                         standards.adamig(study.adamig_version)))
     for target, datasets, info, ig in packages:
         with times.stage("define.xml"):
             define = build_define(study, datasets, terminology, info, ig=ig)

@@ -1,5 +1,8 @@
 """Fixtures shared by the tests.
 
+Every test runs with an empty standards home ($CDISC_MAP_HOME), so what a developer has
+installed never changes a result; tests of installed standards import the published files
+of ../shared/standards/ into a home of their own (`standards_home`), once per session.
 The bundled study is converted once per test run (`bundled_run`, through the CLI, with
 SOURCE_DATE_EPOCH set) and its SDTM built in memory once (`bundled_sdtm`): tests that
 only read what a run gives share them, so the suite pays for a conversion once.
@@ -20,12 +23,44 @@ from test_validate_sample import adam_folder, clean_package, sdtm_folder
 from cdisc_map.cli import main
 from cdisc_map.sdtm.build import build_sdtm
 from cdisc_map.spec.check import load_study
+from cdisc_map.standards.home import HOME_VARIABLE, StandardsHome
+from cdisc_map.standards.install import import_standards
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_STUDY = ROOT / "mappings" / "nct06111625"
 #: The SOURCE_DATE_EPOCH of the shared run: 2026-01-01T00:00:00Z.
 EPOCH = "1767225600"
 PACKAGES = Path("m5") / "datasets" / "nct06111625"
+SHARED_STANDARDS = ROOT.parent / "shared" / "standards"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def empty_standards_home(tmp_path_factory):
+    """$CDISC_MAP_HOME points at an empty folder for the whole session."""
+    before = os.environ.get(HOME_VARIABLE)
+    os.environ[HOME_VARIABLE] = str(tmp_path_factory.mktemp("empty-standards-home"))
+    yield Path(os.environ[HOME_VARIABLE])
+    if before is None:
+        os.environ.pop(HOME_VARIABLE, None)
+    else:
+        os.environ[HOME_VARIABLE] = before
+
+
+@pytest.fixture(scope="session")
+def shared_standards() -> Path:
+    """../shared/standards/: the published CT and IG files (third-party, never copied into the repository)."""
+    if not (SHARED_STANDARDS / "sdtm-ct-2025-03-28.txt.xz").is_file():
+        pytest.skip(f"the published standards files are not in {SHARED_STANDARDS} "
+                    "(the project's shared folder holds them; see its README)")
+    return SHARED_STANDARDS
+
+
+@pytest.fixture(scope="session")
+def standards_home(shared_standards, tmp_path_factory) -> StandardsHome:
+    """A standards home with everything in ../shared/standards/ installed, by `standards import` itself."""
+    home = StandardsHome(tmp_path_factory.mktemp("standards-home"))
+    import_standards([shared_standards], home=home)
+    return home
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def test_a_value_without_an_entry_in_the_value_map_is_an_error():
 
 def test_a_value_in_no_codelist_term_names_the_codelist():
     found = errors({"ct": "NY", "col": "Serious"}, {"Serious": ["Y", "Maybe"]}, variable="AESER")
-    assert len(found) == 1 and "not in codelist NY (C66742)" in found[0] and "'Maybe'" in found[0]
+    assert len(found) == 1 and "not in the non-extensible codelist NY (C66742)" in found[0] and "'Maybe'" in found[0]
 
 
 def test_an_invalid_date_names_why():

@@ -14,6 +14,7 @@ from cdisc_map.standards import (
 )
 from cdisc_map.standards.terminology import (
     COLUMNS,
+    NotInstalledError,
     TerminologyError,
     UnknownCodelistError,
 )
@@ -40,11 +41,17 @@ def test_bundled_versions_and_newest_default(ct):
     assert available_ct_versions() == ["2024-09-27"]
     assert ct.version == "2024-09-27"
     assert load_ct("2024-09-27") is ct
+    assert (ct.origin, ct.is_full, ct.description) == ("bundled", False, "bundled subset 2024-09-27")
 
 
-def test_unknown_version_lists_available_ones():
-    with pytest.raises(TerminologyError, match=r"'2019-12-20'.*available: 2024-09-27"):
-        load_ct("2019-12-20")
+def test_a_release_not_installed_falls_back_to_the_subset_and_says_so():
+    stand_in = load_ct("2019-12-20")
+    assert stand_in.version == "2024-09-27" and stand_in.requested == "2019-12-20"
+    assert stand_in.description == "bundled subset 2024-09-27 (CT 2019-12-20 is not installed)"
+    with pytest.raises(NotInstalledError, match=r"SDTM CT 2019-12-20 is not installed.*ct download 2019-12-20"):
+        load_ct("2019-12-20", fallback=False)
+    with pytest.raises(NotInstalledError, match="ADaM CT 2025-03-28 is not installed"):
+        load_ct("2025-03-28", package="ADaM")
 
 
 def test_all_codes_are_nci_c_codes(ct):
@@ -289,7 +296,7 @@ def test_load_csv_export_of_the_same_table(tmp_path):
         (
             ["C16576\tC66731\t\tSex\tF\tFemale\tA female person.\tFemale"],
             HEADER,
-            "no header row: C66731",
+            "codelist C66731, which has no header row",
         ),
         (["C66731\t\tMaybe\tSex\tSEX\tSex\tdef\tpt"], HEADER, "expected Yes or No"),
     ],

@@ -137,7 +137,8 @@ def _date_per_subject(mapping: dict, records: Records, env: Environment, variabl
     if records.standard == ADAM:
         return _numeric_dates_per_subject(records, env, sources, pick, variable)
     per_subject = _text_dates_per_subject(env, sources, pick)
-    return records.variable("USUBJID").map(per_subject).fillna("").astype(object)
+    found = records.variable("USUBJID").map(per_subject).astype(object)
+    return found.where(found.notna(), "")
 
 
 def derive_first_date(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
@@ -181,7 +182,8 @@ def _subject_value(records: Records, env: Environment, var: str) -> pd.Series:
     """`var` of each record's subject in the subjects dataset (DM)."""
     frame = _records_of(env, SUBJECTS_DATASET, [var], None)
     per_subject = frame.drop_duplicates(SUBJECT).set_index(SUBJECT)[var]
-    return records.variable("USUBJID").map(per_subject).fillna("")
+    found = records.variable("USUBJID").map(per_subject).astype(object)
+    return found.where(found.notna(), "")
 
 
 # --- dates and days -------------------------------------------------------------------------
@@ -267,7 +269,8 @@ def derive_epoch(mapping: dict, records: Records, env: Environment, variable: st
         if isinstance(start, str):
             boundary = _subject_value(records, env, start)
         else:
-            boundary = usubjid.map(_text_dates_per_subject(env, [start], "first")).fillna("")
+            boundary = usubjid.map(_text_dates_per_subject(env, [start], "first")).astype(object)
+            boundary = boundary.where(boundary.notna(), "")
         day, minute = _day_and_minute(boundary)
         both_timed = ~np.isnan(own_minute) & ~np.isnan(minute)
         by_minute = (own_day > day) | ((own_day == day) & (own_minute >= minute))

@@ -150,8 +150,11 @@ def report(
     hint: str | None = None,
     severity: str = "error",
     messages: pd.Series | None = None,
+    hints: pd.Series | None = None,
 ) -> None:
     """One problem per distinct offending value (or per distinct message), located at its first row.
+
+    `messages` and `hints`, aligned with the records, give each row its own message and hint.
 
     For ADaM records (one per subject) a problem names the subject instead of a row.
     """
@@ -170,6 +173,7 @@ def report(
         "form": records.forms_of(column)[bad],
         "value": shown[bad].astype(str) if shown is not None else "",
         "message": messages[bad] if messages is not None else message,
+        "hint": hints[bad] if hints is not None else hint,
     })
     for (value, text), group in frame.groupby(["value", "message"], sort=True):
         count = len(group)
@@ -181,7 +185,7 @@ def report(
             row=int(group.at[first, "row"]),
             column=column,
             value=value if shown is not None else None,
-            hint=hint,
+            hint=group.at[first, "hint"],
             dataset=records.dataset,
             severity=severity,
         ))

@@ -17,6 +17,7 @@ from cdisc_map.mapping.derivations import DERIVATIONS
 from cdisc_map.mapping.engine import Environment, Implementation, MappingError, Records, report
 from cdisc_map.spec import conditions
 from cdisc_map.spec.registry import ADAM, entry_of, kinds_in
+from cdisc_map.standards.suggest import not_in_codelist
 
 
 def evaluate(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
@@ -151,11 +152,14 @@ def _ct(mapping: dict, records: Records, env: Environment, variable: str) -> pd.
     text = trimmed(records.column(column))
     result = map_distinct(text, translate)
     unmapped = result.isna()
-    examples = ", ".join(sorted(allowed)[:12]) + (" ..." if len(allowed) > 12 else "")
-    report(env, records, unmapped, f"{variable}: value not in codelist {codelist.short_name} ({codelist.code})",
-           column=column,
-           hint=f"add it to `values:` of {variable} mapped to one of: {examples}"
-           + ("; or, as the codelist is extensible, to `extend:`" if codelist.extensible else ""))
+    if unmapped.any():
+        advice = {value: not_in_codelist(value, codelist, env.terminology)
+                  for value in pd.unique(text[unmapped])}
+        report(env, records, unmapped, "", column=column,
+               messages=text.map(lambda v: f"{variable}: {advice[v].message}" if v in advice else ""),
+               hints=text.map(lambda v: f"{advice[v].hint}; map it under `values:` of {variable}"
+                              + (", or list it under `extend:`" if codelist.extensible else "")
+                              if v in advice else ""))
     result = result.fillna("")
     wrong = ~result.isin(allowed) & (result != "") & ~unmapped
     report(env, records, wrong, f"{variable}: study value map gives a value that is not in codelist "

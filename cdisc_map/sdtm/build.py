@@ -49,7 +49,8 @@ from cdisc_map.spec.plan import (
 )
 from cdisc_map.spec.registry import reads
 from cdisc_map.spec.study import DatasetSpec, StudySpec, as_mapping
-from cdisc_map.standards.metadata import UnknownStandardError, load_sdtmig
+from cdisc_map.standards.codelists import Terminology
+from cdisc_map.standards.metadata import Standard, UnknownStandardError, load_sdtmig
 from cdisc_map.standards.terminology import load_ct
 
 
@@ -64,8 +65,13 @@ class BuildResult:
 
 
 def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None,
-               progress: Callable[[str], None] = lambda message: None) -> BuildResult:
-    """Every SDTM dataset of the study; problems collected, never raised one at a time."""
+               progress: Callable[[str], None] = lambda message: None, terminology: Terminology | None = None,
+               sdtmig: Standard | None = None) -> BuildResult:
+    """Every SDTM dataset of the study; problems collected, never raised one at a time.
+
+    `terminology` and `sdtmig` default to `load_ct(study.ct_version)` and
+    `load_sdtmig(study.sdtmig_version)` (the standards home, else the bundled subset).
+    """
     times = times or StageTimes()
     result = BuildResult()
     with times.stage("read raw"):
@@ -75,13 +81,15 @@ def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None,
     if problems:
         return result
     with times.stage("map SDTM"):
-        _map_all(study, forms, result, progress)
+        _map_all(study, forms, result, progress, terminology or load_ct(study.ct_version),
+                 sdtmig or load_sdtmig(study.sdtmig_version))
     return result
 
 
-def environment(study: StudySpec, forms: dict[str, RawForm], sites: pd.Series, problems: list[Problem]) -> Environment:
+def environment(study: StudySpec, forms: dict[str, RawForm], sites: pd.Series, problems: list[Problem],
+                terminology: Terminology) -> Environment:
     """What the mappings of one build read: the study, its forms and subjects, CT, the visit schedule."""
-    env = Environment(study.study_id, load_ct(study.ct_version), study.forms, forms, sites, problems=problems)
+    env = Environment(study.study_id, terminology, study.forms, forms, sites, problems=problems)
     visits = study.data.get("visits", {})
     for visit in visits.get("schedule", []):
         for raw_name in visit["raw"]:
@@ -91,10 +99,10 @@ def environment(study: StudySpec, forms: dict[str, RawForm], sites: pd.Series, p
 
 
 def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
-             progress: Callable[[str], None]) -> None:
+             progress: Callable[[str], None], terminology: Terminology, sdtmig: Standard) -> None:
     sites, problems = subject_sites(study, forms)
     result.problems += problems
-    env = environment(study, forms, sites, result.problems)
+    env = environment(study, forms, sites, result.problems, terminology)
     specs = {spec.name: spec for spec in study.sdtm}
     stages = {name: sdtm_stages(spec) for name, spec in specs.items()}
     try:
@@ -117,14 +125,14 @@ def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
     for name, spec in specs.items():
         frame = env.datasets[name]
         result.problems += non_ascii_problems(frame, spec, env) + check_problems(frame, spec, env)
-        if _one_record_per_subject(study, name):
+        if _one_record_per_subject(sdtmig, name):
             result.problems += one_record_per_subject_problems(frame, spec, env)
-        dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology)
+        dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology, sdtmig)
         result.problems += problems
         result.datasets[name] = dataset
         supp_frame = supp.supplemental(spec, frame, env)
         if supp_frame is not None:
-            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version)
+            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version, sdtmig)
             result.problems += problems
             result.datasets[supp_dataset.name] = supp_dataset
 
@@ -151,9 +159,9 @@ def _map_variable(spec: DatasetSpec, var: str, env: Environment) -> None:
     frame[var] = values
 
 
-def _one_record_per_subject(study: StudySpec, name: str) -> bool:
+def _one_record_per_subject(sdtmig: Standard, name: str) -> bool:
     try:
-        structure = load_sdtmig(study.sdtmig_version).dataset(name).structure
+        structure = sdtmig.dataset(name).structure
     except (UnknownStandardError, KeyError):
         return False
     return structure.strip().lower().startswith("one record per subject")

@@ -16,12 +16,13 @@ from cdisc_map.core.text import numbers_as_text
 from cdisc_map.mapping.engine import FORM, ROW
 from cdisc_map.spec.registry import extensions, method_text, origin_of
 from cdisc_map.spec.study import DatasetSpec
-from cdisc_map.standards.metadata import load_sdtmig
+from cdisc_map.standards.metadata import Standard, load_sdtmig
 
 
 def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
-            files: dict[str, str] | None = None, terminology=None) -> tuple[Dataset, list[Problem]]:
-    standard = load_sdtmig(version)
+            files: dict[str, str] | None = None, terminology=None,
+            standard: Standard | None = None) -> tuple[Dataset, list[Problem]]:
+    standard = standard or load_sdtmig(version)
     name = spec.name
     ig_vars = standard.variables(name)
     known = {v.name for v in ig_vars}

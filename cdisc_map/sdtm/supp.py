@@ -18,7 +18,7 @@ from cdisc_map.core.text import number_text
 from cdisc_map.spec.plan import SUPP_PREFIX
 from cdisc_map.spec.registry import origin_of
 from cdisc_map.spec.study import DatasetSpec
-from cdisc_map.standards.metadata import load_sdtmig
+from cdisc_map.standards.metadata import Standard, load_sdtmig
 
 MAX_TEXT = 200
 COLUMNS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL"]
@@ -94,9 +94,9 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | 
     return supp.drop(columns="_o").reset_index(drop=True)
 
 
-def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str):
+def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard: Standard | None = None):
     name = f"SUPP{spec.name}"
-    standard = load_sdtmig(version)
+    standard = standard or load_sdtmig(version)
     problems: list[Problem] = []
     duplicated = frame.duplicated(["USUBJID", "IDVAR", "IDVARVAL", "QNAM"], keep=False)
     if duplicated.any():

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cdisc_map.core.dates import validate_format
-from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
 from cdisc_map.core.sasdates import IMPUTATION_RULES
 from cdisc_map.core.text import did_you_mean
 from cdisc_map.spec import conditions
@@ -36,8 +36,9 @@ from cdisc_map.spec.registry import (
 from cdisc_map.spec.study import AdamSpecs, DatasetSpec, StudySpec, read_study
 from cdisc_map.spec.yamlfile import Lines, line_of, schema_problems
 from cdisc_map.standards.adam_metadata import load_adamig
-from cdisc_map.standards.metadata import UnknownStandardError, load_sdtmig
-from cdisc_map.standards.terminology import TerminologyError, load_ct
+from cdisc_map.standards.codelists import Terminology
+from cdisc_map.standards.metadata import Standard, UnknownStandardError
+from cdisc_map.standards.selection import Standards
 
 #: Variables a time-to-event parameter writes, for what reads ADTTE.
 TTE_VARIABLES = ("STUDYID", "USUBJID", "PARAMCD", "PARAM", "PARAMN", "AVAL", "AVALU", "STARTDT", "STARTDTF", "ADT",
@@ -45,24 +46,31 @@ TTE_VARIABLES = ("STUDYID", "USUBJID", "PARAMCD", "PARAM", "PARAMN", "AVAL", "AV
 TTE_ROLES = ("events", "competing", "censors")
 
 
-def load_study(study_dir: Path) -> StudySpec:
+def load_study(study_dir: Path, standards: Standards | None = None) -> StudySpec:
     """Load every spec of a study folder; raise ProblemsError with every problem when there is any."""
-    study, problems = check_study(study_dir)
+    study, problems = check_study(study_dir, standards)
     errors = [p for p in problems if p.severity == "error"]
     if errors or study is None:
         raise ProblemsError(errors or problems)
     return study
 
 
-def check_study(study_dir: Path) -> tuple[StudySpec | None, list[Problem]]:
-    """Every problem of a study folder's specs, without raising (for `check-spec`)."""
+def check_study(study_dir: Path, standards: Standards | None = None) -> tuple[StudySpec | None, list[Problem]]:
+    """Every problem of a study folder's specs, without raising (for `check-spec`).
+
+    Codelists and IG metadata are those of the releases study.yaml names, from
+    `standards` (default: the standards home, else the bundled subset).
+    """
     study, problems = read_study(study_dir)
     if study is None:
         return None, problems
-    catalog = Catalog.of(study)
+    standards = standards or Standards()
+    sdtmig = _sdtmig(standards, study, problems)
+    catalog = Catalog.of(study, sdtmig)
     problems += _study_problems(study)
+    terminology = _terminology(standards, study, problems)
     for spec in study.sdtm:
-        problems += check_sdtm_spec(spec, study, catalog)
+        problems += check_sdtm_spec(spec, study, catalog, terminology, sdtmig)
     problems += _plan_problems(study)
     problems += check_adam_specs(study, catalog)
     return study, problems
@@ -80,12 +88,8 @@ class Catalog:
     unread: set[str] = field(default_factory=set)  # datasets of the study whose spec could not be read
 
     @classmethod
-    def of(cls, study: StudySpec) -> Catalog:
+    def of(cls, study: StudySpec, standard: Standard | None) -> Catalog:
         catalog = cls(unread=set(study.adam.unread) | set(study.unread))
-        try:
-            standard = load_sdtmig(study.sdtmig_version)
-        except UnknownStandardError:
-            standard = None
         for spec in study.sdtm:
             own = set(spec.mapped())
             catalog.mapped[spec.name] = own
@@ -169,9 +173,13 @@ def check_mapping(mapping: Any, trail: tuple, context: MappingContext, variable:
         try:
             context.terminology.codelist(mapping["ct"])
         except (KeyError, LookupError, ValueError) as exc:
-            context.problem(f"{variable}: codelist {mapping['ct']!r} is not in {context.terminology!r}: {exc}",
+            terminology = context.terminology
+            subset = "" if getattr(terminology, "is_full", True) else (
+                f"; {terminology.description} holds only part of CDISC CT, the full CT may hold it "
+                "(`cdisc-map ct download`)")
+            context.problem(f"{variable}: codelist {mapping['ct']!r} is not in {terminology.description}: {exc}",
                             trail + ("ct",), hint="write the codelist's short name (e.g. SEX, NY, UNIT) or its "
-                                                  "NCI C-code")
+                                                  "NCI C-code" + subset)
     if entry.name == "when":
         for index, branch in enumerate(mapping.get("when", [])):
             if isinstance(branch, dict):
@@ -291,16 +299,26 @@ def _study_problems(study: StudySpec) -> list[Problem]:
     return problems
 
 
-def _terminology(study: StudySpec, problems: list[Problem]):
+def _terminology(standards: Standards, study: StudySpec, problems: list[Problem]) -> Terminology | None:
     try:
-        return load_ct(study.ct_version)
-    except (TerminologyError, KeyError, ValueError) as exc:
+        return standards.ct(study.ct_version)
+    except (CdiscMapError, KeyError, ValueError) as exc:
         problems.append(Problem(f"controlled terminology {study.ct_version} cannot be loaded: {exc}",
                                 file=str(study.path), row=study.line("standards", "ct")))
         return None
 
 
-def check_sdtm_spec(spec: DatasetSpec, study: StudySpec, catalog: Catalog) -> list[Problem]:
+def _sdtmig(standards: Standards, study: StudySpec, problems: list[Problem]) -> Standard | None:
+    try:
+        return standards.sdtmig(study.sdtmig_version)
+    except (CdiscMapError, KeyError, ValueError) as exc:
+        problems.append(Problem(f"SDTMIG {study.sdtmig_version} metadata cannot be loaded: {exc}",
+                                file=str(study.path), row=study.line("standards", "sdtmig")))
+        return None
+
+
+def check_sdtm_spec(spec: DatasetSpec, study: StudySpec, catalog: Catalog, terminology: Terminology | None,
+                    sdtmig: Standard | None) -> list[Problem]:
     """What the JSON Schema cannot check of one SDTM dataset spec."""
     problems: list[Problem] = []
     path = str(spec.path)
@@ -313,7 +331,7 @@ def check_sdtm_spec(spec: DatasetSpec, study: StudySpec, catalog: Catalog) -> li
                 hint=f"name the file {spec.name.lower()}.yaml")
     forms = study.forms
     own = catalog.mapped.get(spec.name, set())
-    context = MappingContext(SDTM, path, spec.lines, spec.name, catalog, _terminology(study, problems), own)
+    context = MappingContext(SDTM, path, spec.lines, spec.name, catalog, terminology, own)
     for index, source in enumerate(spec.data["sources"]):
         if "form" in source:
             if source["form"] not in forms:
@@ -350,7 +368,7 @@ def check_sdtm_spec(spec: DatasetSpec, study: StudySpec, catalog: Catalog) -> li
             if var not in own:
                 problem(f"check start_before_end reads {var}, which {spec.name} does not map", "checks", index,
                         hint=did_you_mean(var, sorted(own)))
-    problems += _ig_problems(spec, study)
+    problems += _ig_problems(spec, study, sdtmig)
     stages = sdtm_stages(spec)
     for var in stages.misplaced:
         name = var.removeprefix(SUPP_PREFIX)
@@ -360,11 +378,13 @@ def check_sdtm_spec(spec: DatasetSpec, study: StudySpec, catalog: Catalog) -> li
     return context.problems + problems
 
 
-def _ig_problems(spec: DatasetSpec, study: StudySpec) -> list[Problem]:
+def _ig_problems(spec: DatasetSpec, study: StudySpec, sdtmig: Standard | None) -> list[Problem]:
     """The IG's word on the dataset: every mapped variable is one of its variables, every Required one is
-    mapped, and text is not mapped into a numeric variable (nor numbers into text)."""
+    mapped, and text is not mapped into a numeric variable."""
+    if sdtmig is None:
+        return []
     try:
-        variables = {v.name: v for v in load_sdtmig(study.sdtmig_version).variables(spec.name)}
+        variables = {v.name: v for v in sdtmig.variables(spec.name)}
     except (UnknownStandardError, KeyError):
         return []  # a dataset the IG metadata does not know: conformance says so when it runs
     problems = []

@@ -1,205 +1,131 @@
-"""CDISC controlled terminology: codelists, terms, and loaders for CT packages.
+"""Which controlled terminology a run uses: an installed CT release, a given file, or the bundled subset.
 
-Mapping raw values to CDISC submission values, checking them, and writing
-define.xml codelists all need the same picture of a CT package. This module
-reads packages in the layout NCI EVS publishes ("SDTM Terminology.txt": one
-tab-delimited row per codelist and per term) and offers lookup by submission
-value, synonym or NCI preferred term.
+`load_ct(version)` returns the release the standards home holds (installed with
+`cdisc-map standards import` or `cdisc-map ct download`) and, when the home lacks it,
+the small subset cdisc-map ships so that the bundled study runs on a machine where
+nothing is installed. The result says which it is (`Terminology.description`,
+`is_full`), so every report and message can say it too. `load_ct_package(path)` reads
+one published package file directly (`--ct FILE`).
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from os import PathLike
 from pathlib import Path
 
-from cdisc_map.core.problems import CdiscMapError
-
-COLUMNS = (
-    "Code",
-    "Codelist Code",
-    "Codelist Extensible (Yes/No)",
-    "Codelist Name",
-    "CDISC Submission Value",
-    "CDISC Synonym(s)",
-    "CDISC Definition",
-    "NCI Preferred Term",
+from cdisc_map.core.problems import Problem
+from cdisc_map.standards.codelists import (
+    Codelist,
+    Term,
+    Terminology,
+    TerminologyError,
+    UnknownCodelistError,
 )
+from cdisc_map.standards.evs import COLUMNS, header_of, is_ct_header, read_ct_table
+from cdisc_map.standards.home import NotInstalledError, StandardsHome
+from cdisc_map.standards.sources import SourceError, read_tables
+from cdisc_map.standards.store import read_json
+
+__all__ = [
+    "COLUMNS",
+    "CT_KIND",
+    "Codelist",
+    "NotInstalledError",
+    "Term",
+    "Terminology",
+    "TerminologyError",
+    "UnknownCodelistError",
+    "available_ct_versions",
+    "bundled_ct",
+    "installed_ct_versions",
+    "load_ct",
+    "load_ct_package",
+]
+
+CT_KIND = "cdisc-map controlled terminology"
 _BUNDLED_FILE = re.compile(r"^sdtm-ct-(?P<version>\d{4}-\d{2}-\d{2})\.txt$")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_AMBIGUOUS = object()
 
 
-class TerminologyError(CdiscMapError, ValueError):
-    """A CT package that cannot be read, or a version that is not bundled."""
+def load_ct(version: str | None = None, package: str = "SDTM", *, home: StandardsHome | None = None,
+            fallback: bool = True) -> Terminology:
+    """The CT package `package` of release `version` (None: the newest installed).
 
-
-class UnknownCodelistError(CdiscMapError, KeyError):
-    """A codelist short name or C-code the package does not contain."""
-
-    def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return str(self.args[0]) if self.args else ""
-
-
-@dataclass(frozen=True)
-class Term:
-    """One term of a codelist."""
-
-    code: str
-    submission_value: str
-    synonyms: tuple[str, ...]
-    definition: str
-    preferred_term: str
-
-
-@dataclass(frozen=True)
-class Codelist:
-    """One codelist with its terms in package order."""
-
-    code: str
-    name: str
-    short_name: str
-    extensible: bool
-    terms: tuple[Term, ...]
-    _index: tuple[dict[str, object], ...] = field(
-        init=False, repr=False, compare=False, hash=False
-    )
-
-    def __post_init__(self) -> None:
-        exact: dict[str, object] = {}
-        by_value: dict[str, object] = {}
-        by_synonym: dict[str, object] = {}
-        by_preferred: dict[str, object] = {}
-        for term in self.terms:
-            _add(exact, term.submission_value, term)
-            _add(by_value, _fold(term.submission_value), term)
-            for synonym in term.synonyms:
-                _add(by_synonym, _fold(synonym), term)
-            _add(by_preferred, _fold(term.preferred_term), term)
-        object.__setattr__(self, "_index", (exact, by_value, by_synonym, by_preferred))
-
-    def lookup(self, raw: str | None) -> Term | None:
-        """The term a raw value stands for, or None.
-
-        Surrounding blanks and case are ignored. The submission value is tried
-        first (exact case wins over folded case), then the synonyms, then the
-        NCI preferred term. A key shared by two terms at the same level is
-        ambiguous and never matches there: an unmapped value is reported, a
-        guessed one would be passed on silently.
-        """
-        if raw is None:
-            return None
-        text = str(raw).strip()
-        if not text:
-            return None
-        exact, by_value, by_synonym, by_preferred = self._index
-        for index, key in (
-            (exact, text),
-            (by_value, _fold(text)),
-            (by_synonym, _fold(text)),
-            (by_preferred, _fold(text)),
-        ):
-            found = index.get(key)
-            if isinstance(found, Term):
-                return found
-        return None
-
-    def submission_values(self) -> list[str]:
-        return [term.submission_value for term in self.terms]
-
-    def __contains__(self, value: object) -> bool:
-        """True when `value` is exactly one of the submission values."""
-        return isinstance(value, str) and isinstance(self._index[0].get(value), Term)
-
-    def __len__(self) -> int:
-        return len(self.terms)
-
-    def __iter__(self) -> Iterator[Term]:
-        return iter(self.terms)
-
-
-class Terminology(Mapping[str, Codelist]):
-    """The codelists of one CT package, by short name and by C-code.
-
-    Iteration yields short names; indexing accepts either a short name
-    (e.g. "SEX", any case) or a codelist C-code (e.g. "C66731").
+    Looks in `home` (default: `StandardsHome.default()`). When the release is not
+    installed, SDTM falls back to the bundled subset (its `requested` says what was
+    asked for) unless `fallback` is False; otherwise NotInstalledError says what is
+    installed and how to install the release.
     """
-
-    def __init__(
-        self, codelists: list[Codelist], version: str | None = None, source: str = ""
-    ):
-        self.version = version
-        self.source = source
-        self._by_name: dict[str, Codelist] = {}
-        self._by_code: dict[str, Codelist] = {}
-        for codelist in codelists:
-            self._by_name.setdefault(codelist.short_name.upper(), codelist)
-            self._by_code.setdefault(codelist.code.upper(), codelist)
-
-    def __repr__(self) -> str:
-        return f"Terminology({self.version or self.source!r}, {len(self)} codelists)"
-
-    def codelist(self, name_or_code: str) -> Codelist:
-        """The codelist with this short name or C-code; KeyError if absent."""
-        key = name_or_code.strip().upper()
-        found = self._by_name.get(key) or self._by_code.get(key)
-        if found is None:
-            where = (
-                f"CT {self.version}" if self.version else f"CT package {self.source}"
-            )
-            raise UnknownCodelistError(f"{where} has no codelist {name_or_code!r}")
-        return found
-
-    def __getitem__(self, key: str) -> Codelist:
-        return self.codelist(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._by_name)
-
-    def __len__(self) -> int:
-        return len(self._by_name)
-
-    def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return False
-        key = key.strip().upper()
-        return key in self._by_name or key in self._by_code
+    home = home or StandardsHome.default()
+    entry = home.find("ct", package, version)
+    if entry is not None:
+        return _load_installed(str(home.data_path(entry)), entry.data_sha256, entry.package, entry.version)
+    if fallback and package.casefold() == "sdtm":
+        return bundled_ct(version)
+    raise NotInstalledError(not_installed_message(home, package, version))
 
 
-def load_ct_package(
-    path: str | PathLike[str], version: str | None = None
-) -> Terminology:
-    """Read a CDISC CT package in NCI EVS tab-delimited form (any size).
+def not_installed_message(home: StandardsHome, package: str, version: str | None) -> str:
+    installed = home.versions("ct", package)
+    release = f"{package} CT {version}" if version else f"any {package} CT release"
+    have = f"installed {package} CT: {', '.join(installed)}" if installed else f"no {package} CT is installed"
+    download = f"cdisc-map ct download {version}" if version else "cdisc-map ct download"
+    return (f"{release} is not installed in the standards home {home.path} ({have}); "
+            f"run `{download}`, or `cdisc-map standards import FILE` with the file NCI EVS publishes")
 
-    One pass over the file with the csv module; a UTF-8 byte-order mark is
-    ignored and quoted fields are honoured. Files that are not UTF-8 (older
-    EVS downloads) are read as Windows-1252. The version defaults to the
-    first YYYY-MM-DD date in the file name.
+
+def installed_ct_versions(package: str = "SDTM", *, home: StandardsHome | None = None) -> list[str]:
+    """Releases of a CT package the standards home holds, oldest first."""
+    return (home or StandardsHome.default()).versions("ct", package)
+
+
+@functools.cache
+def _load_installed(path: str, sha256: str, package: str, version: str) -> Terminology:
+    """One installed package, read once per process (the checksum in the key notices a reinstall)."""
+    document = read_json(Path(path), CT_KIND)
+    return Terminology.from_records(document["codelists"], version=version, source=path, package=package,
+                                    origin="published")
+
+
+def load_ct_package(path: str | PathLike[str], version: str | None = None) -> Terminology:
+    """Read one CDISC CT package as NCI EVS publishes it (tab-delimited text or CSV, also
+    inside .xz, .gz or .zip). The version defaults to the release date the table or its
+    file name shows; the package (SDTM, ADaM, Define-XML) to what the table says.
+
+    Raises TerminologyError, listing every fault found, when the file cannot be read or
+    is not a sound CT package.
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
+        every = read_tables(path)
+    except SourceError as exc:
         raise TerminologyError(f"cannot read CT package {path}: {exc}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    if version is None:
-        match = _DATE.search(path.name)
-        version = match.group(0) if match else None
-    return Terminology(_parse(text, str(path)), version=version, source=str(path))
+    # With no CT table, read the first table anyway: its problems say which columns it lacks.
+    tables = [t for t in every if is_ct_header(header_of(t.text))] or every[:1]
+    if len(tables) > 1:
+        raise TerminologyError(f"{path} holds {len(tables)} CT tables; install them with "
+                               f"`cdisc-map standards import {path}` and choose one by version")
+    source = tables[0]
+    table = read_ct_table(source.text, source.label, source.name)
+    if table.errors:
+        raise TerminologyError(problems_text(f"{source.label} is not a sound CT package", table.errors),
+                               table.errors)
+    return Terminology(table.codelists, version=version or table.version, source=str(path),
+                       package=table.package or "SDTM", origin="published")
+
+
+def problems_text(title: str, problems: list[Problem], limit: int = 10) -> str:
+    lines = [f"  - {p}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  ... and {len(problems) - limit} more")
+    return f"{title}:\n" + "\n".join(lines)
 
 
 def available_ct_versions() -> list[str]:
-    """Dates of the bundled CT packages, oldest first."""
+    """Dates of the bundled CT subsets, oldest first."""
     found = []
     for entry in _ct_dir().iterdir():
         match = _BUNDLED_FILE.match(entry.name)
@@ -208,116 +134,23 @@ def available_ct_versions() -> list[str]:
     return sorted(found)
 
 
-def load_ct(version: str | None = None) -> Terminology:
-    """Load (once per version) a bundled CT package; None means the newest one."""
+def bundled_ct(requested: str | None = None) -> Terminology:
+    """The bundled SDTM CT subset (the newest one shipped), standing in for release `requested`."""
     versions = available_ct_versions()
     if not versions:
         raise TerminologyError("no CT package is bundled with cdisc-map")
-    chosen = versions[-1] if version is None else version
-    if chosen not in versions:
-        raise TerminologyError(
-            f"no bundled CT package {version!r}; available: {', '.join(versions)}"
-        )
-    return _load_bundled(chosen)
+    chosen = requested if requested in versions else versions[-1]
+    return _load_bundled(chosen, requested or chosen)
 
 
 @functools.cache
-def _load_bundled(chosen: str) -> Terminology:
+def _load_bundled(chosen: str, requested: str) -> Terminology:
     resource = _ct_dir().joinpath(f"sdtm-ct-{chosen}.txt")
-    text = resource.read_text(encoding="utf-8-sig")
-    return Terminology(
-        _parse(text, resource.name), version=chosen, source=resource.name
-    )
-
-
-def _parse(text: str, source: str) -> list[Codelist]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=False)
-    header = next(reader, None)
-    if header is None:
-        raise TerminologyError(f"{source}: empty CT package")
-    if "\t" not in text.partition("\n")[0] and "," in header[0]:
-        # A CSV export of the same table: read it with commas instead.
-        reader = csv.reader(io.StringIO(text, newline=""), strict=False)
-        header = next(reader)
-    position = {name.strip(): i for i, name in enumerate(header)}
-    missing = [name for name in COLUMNS if name not in position]
-    if missing:
-        raise TerminologyError(
-            f"{source}: not an NCI EVS CT table, missing column(s) {', '.join(missing)}"
-        )
-    (i_code, i_list, i_ext, i_name, i_value, i_syn, i_def, i_pt) = (
-        position[name] for name in COLUMNS
-    )
-    width = max(position.values()) + 1
-    headers: dict[str, tuple[str, str, str, bool]] = {}
-    terms: dict[str, list[Term]] = {}
-    for line_no, row in enumerate(reader, start=2):
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if len(row) < width:
-            row = row + [""] * (width - len(row))
-        code = row[i_code].strip()
-        if not code:
-            raise TerminologyError(f"{source}, row {line_no}: no Code")
-        parent = row[i_list].strip()
-        if parent:
-            terms.setdefault(parent, []).append(
-                Term(
-                    code=code,
-                    submission_value=row[i_value].strip(),
-                    synonyms=_split_synonyms(row[i_syn]),
-                    definition=row[i_def].strip(),
-                    preferred_term=row[i_pt].strip(),
-                )
-            )
-        else:
-            extensible = row[i_ext].strip().lower()
-            if extensible not in ("yes", "no"):
-                raise TerminologyError(
-                    f"{source}, row {line_no}: codelist {code} has extensible "
-                    f"{row[i_ext]!r}, expected Yes or No"
-                )
-            headers[code] = (
-                row[i_name].strip(),
-                row[i_value].strip(),
-                code,
-                extensible == "yes",
-            )
-    orphans = sorted(set(terms) - set(headers))
-    if orphans:
-        raise TerminologyError(
-            f"{source}: terms refer to codelist(s) with no header row: {', '.join(orphans[:10])}"
-        )
-    return [
-        Codelist(
-            code=code,
-            name=name,
-            short_name=short,
-            extensible=ext,
-            terms=tuple(terms.get(code, ())),
-        )
-        for name, short, code, ext in headers.values()
-    ]
-
-
-def _split_synonyms(cell: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in cell.split(";") if part.strip())
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def _add(index: dict[str, object], key: str, term: Term) -> None:
-    if not key:
-        return
-    current = index.get(key)
-    if current is None:
-        index[key] = term
-    elif current is not term and current is not _AMBIGUOUS:
-        if isinstance(current, Term) and current.code == term.code:
-            return
-        index[key] = _AMBIGUOUS
+    table = read_ct_table(resource.read_text(encoding="utf-8-sig"), resource.name, resource.name)
+    if table.errors:  # a packaging fault of ours, not the user's
+        raise TerminologyError(problems_text(f"bundled {resource.name} is damaged", table.errors), table.errors)
+    return Terminology(table.codelists, version=chosen, source=resource.name, package="SDTM", origin="bundled",
+                       requested=requested)
 
 
 def _ct_dir() -> Traversable:

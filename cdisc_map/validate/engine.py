@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_map.standards.metadata import Standard, load_sdtmig
-from cdisc_map.standards.terminology import Terminology, load_ct
+from cdisc_map.standards.metadata import Standard
+from cdisc_map.standards.selection import Standards
+from cdisc_map.standards.terminology import Terminology
 from cdisc_map.validate import (  # noqa: F401  (imported to register their checks)
     checks_adam,
     checks_define,
@@ -161,24 +162,27 @@ class Report:
 
 
 def validate_path(path: str | os.PathLike, *, ct: Terminology | None = None,
-                  sdtmig_version: str = "3.4", limit: int = DEFAULT_LIMIT) -> Report:
+                  sdtmig_version: str = "3.4", limit: int = DEFAULT_LIMIT,
+                  standards: Standards | None = None) -> Report:
     """Validate every package under `path` (a package folder, an OUT tree or one .xpt).
 
-    `ct` defaults to the bundled CT package, which is a subset of the published one:
-    pass `load_ct_package(...)` of the full package for a final check. Raises
-    NotAPackageError when the path holds no XPT file.
+    `ct` defaults to the newest SDTM CT installed in the standards home (`standards`,
+    default: `Standards()`), else the bundled subset, which is a part of the published
+    package only. Raises NotAPackageError when the path holds no XPT file.
     """
     packages = load_packages(path)
     return validate_packages(packages, path=str(path), ct=ct,
-                             sdtmig_version=sdtmig_version, limit=limit)
+                             sdtmig_version=sdtmig_version, limit=limit, standards=standards)
 
 
 def validate_packages(packages: list[Package], *, path: str = "",
                       ct: Terminology | None = None, sdtmig_version: str = "3.4",
-                      limit: int = DEFAULT_LIMIT) -> Report:
+                      limit: int = DEFAULT_LIMIT, standards: Standards | None = None) -> Report:
     """Run every registered check on already loaded packages."""
-    terminology = ct if ct is not None else load_ct()
-    context = Context(out=Collector(limit), sdtmig=load_sdtmig(sdtmig_version), ct=terminology)
+    standards = standards or Standards()
+    terminology = ct if ct is not None else standards.ct()
+    sdtmig = standards.sdtmig(sdtmig_version)
+    context = Context(out=Collector(limit), sdtmig=sdtmig, ct=terminology)
     for package in packages:
         for function, _rule_ids in CHECKS:
             function(package, context)
@@ -197,8 +201,8 @@ def validate_packages(packages: list[Package], *, path: str = "",
         defines=sorted(defines),
         findings=sorted(context.out.findings, key=Finding.sort_key),
         totals=dict(context.out.totals),
-        standard=f"SDTMIG {sdtmig_version}",
-        terminology=f"CDISC CT {terminology.version or terminology.source}",
+        standard=sdtmig.description,
+        terminology=terminology.description,
         limit=limit,
     )
 
