@@ -145,7 +145,7 @@ CORPUS = [
      "ARMNRS: {when: [{if: {var: ARMX, missing: true}, then: {constant: NOT ASSIGNED}}]}",
      "ARMX, which DM does not map", "ARMNRS:"),
     ("variable not in the IG", "sdtm/dm.yaml", "COUNTRY: {constant: CHN}", "COUNTRY: {constant: CHN}\n  DMXX: "
-     "{constant: A}", "DMXX is not an SDTMIG 3.4 DM variable", "DMXX:"),
+     "{constant: A}", "DMXX is neither an SDTMIG 3.4 DM variable nor a variable of its class", "DMXX:"),
     ("Required variable not mapped", "sdtm/ex.yaml", "  EXTRT: {constant: DRUG A}\n", "",
      "Required variable EXTRT is not mapped", "variables:"),
     ("text into a numeric variable", "sdtm/ex.yaml", "EXDOSE: {number: Dose}", "EXDOSE: {copy: Dose}",

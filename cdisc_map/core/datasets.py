@@ -41,6 +41,7 @@ class Dataset:
     variables: list[Variable]
     keys: list[str]
     cls: str = ""  # the ADaM class (SDTM classes come from the IG metadata)
+    domain: str = ""  # DOMAIN (RDOMAIN of a SUPP-- dataset): LB for the split dataset LBCH; "" for ADaM
     structure: str = ""
     comment: str | None = None
     methods: dict[str, str] = field(default_factory=dict)  # value-level methods, e.g. "AVAL.PFS"

@@ -154,7 +154,7 @@ def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None)
             is_reference=dataset.name in ("TS", "TA", "TE", "TI", "TV"),
             cls=CLASS_NAMES.get(getattr(meta, "cls", ""), getattr(meta, "cls", None) or None),
             subclasses=["TIME-TO-EVENT"] if {"CNSR", "PARAMCD", "AVAL"} <= set(dataset.frame.columns) else [],
-            domain=dataset.name if not dataset.name.startswith("SUPP") else dataset.name[4:],
+            domain=getattr(dataset, "domain", "") or dataset.name,
             sas_name=dataset.name, standard_oid=ig_oid, comment_oid=comment_oid,
             leaf_href=f"{dataset.name.lower()}.xpt", leaf_title=f"{dataset.name.lower()}.xpt",
             variables=variables,

@@ -125,12 +125,18 @@ def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
     for name, spec in specs.items():
         frame = env.datasets[name]
         result.problems += non_ascii_problems(frame, spec, env) + check_problems(frame, spec, env)
-        if _one_record_per_subject(sdtmig, name):
+        per_subject = _one_record_per_subject(sdtmig, spec)
+        if per_subject:
             result.problems += one_record_per_subject_problems(frame, spec, env)
-        dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology, sdtmig)
+        try:
+            dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology, sdtmig)
+        except UnknownStandardError as exc:
+            result.problems.append(Problem(str(exc), file=str(spec.path), row=spec.line("dataset"), dataset=name,
+                                           hint="a sponsor-defined domain declares its `class:`"))
+            continue
         result.problems += problems
         result.datasets[name] = dataset
-        supp_frame = supp.supplemental(spec, frame, env)
+        supp_frame = supp.supplemental(spec, frame, env, dataset.domain, per_subject)
         if supp_frame is not None:
             supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version, sdtmig)
             result.problems += problems
@@ -159,9 +165,9 @@ def _map_variable(spec: DatasetSpec, var: str, env: Environment) -> None:
     frame[var] = values
 
 
-def _one_record_per_subject(sdtmig: Standard, name: str) -> bool:
+def _one_record_per_subject(sdtmig: Standard, spec: DatasetSpec) -> bool:
     try:
-        structure = sdtmig.dataset(name).structure
+        structure = sdtmig.dataset(spec.name, spec.cls).structure
     except (UnknownStandardError, KeyError):
         return False
     return structure.strip().lower().startswith("one record per subject")

@@ -24,7 +24,8 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
             standard: Standard | None = None) -> tuple[Dataset, list[Problem]]:
     standard = standard or load_sdtmig(version)
     name = spec.name
-    ig_vars = standard.variables(name)
+    definition = standard.dataset_for(name, spec.cls)
+    ig_vars = standard.allowed_variables(name, spec.cls)  # the IG table and its class's variables, model order
     known = {v.name for v in ig_vars}
     located = spec.mapped()
     mapped = {var: mapping for var, (mapping, _trail) in located.items()}
@@ -37,7 +38,7 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
 
     for var in mapped:
         if var not in known:
-            problem(f"{var} is not an SDTMIG {version} {name} variable", var,
+            problem(f"{var} is neither an SDTMIG {version} {name} variable nor a variable of its class", var,
                     hint="non-standard variables go under `supp:` (SUPPQUAL); check the spelling otherwise")
 
     out = pd.DataFrame(index=frame.index)
@@ -87,9 +88,13 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
             method=method_text(mapping), comment=(mapping or {}).get("comment", ""),
         ))
     out = out.reset_index(drop=True)
-    label = spec.data.get("label") or standard.dataset(name).label
+    label = spec.data.get("label") or definition.meta.label
+    if not label:
+        problems.append(Problem(f"{name} is a sponsor-defined domain: give it a `label:`", file=str(spec.path),
+                                row=spec.line("dataset"), dataset=name, hint="at most 40 characters"))
     return Dataset(name=name, label=label, frame=out, variables=variables, keys=spec.keys,
-                   comment=spec.data.get("comment")), problems
+                   comment=spec.data.get("comment"), domain=definition.domain,
+                   structure=definition.meta.structure, cls=definition.meta.cls), problems
 
 
 def _codelist_problems(meta, values: pd.Series, mapping: dict | None, terminology, spec: DatasetSpec) -> list[Problem]:

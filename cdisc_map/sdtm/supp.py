@@ -48,12 +48,18 @@ def piece_label(label: str, number: int) -> str:
     return label[: 40 - len(suffix)] + suffix
 
 
-def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | None:
-    """The SUPP-- records of one parent dataset (None when its spec maps no supplemental qualifier)."""
+def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env, domain: str | None = None,
+                 per_subject: bool | None = None) -> pd.DataFrame | None:
+    """The SUPP-- records of one parent dataset (None when its spec maps no supplemental qualifier).
+
+    `domain` is the parent's DOMAIN, which RDOMAIN takes (LB for the split dataset LBCH,
+    SDTMIG 4.1.7); a parent with one record per subject (DM) links by USUBJID alone.
+    """
     mappings = {qnam: mapping for qnam, (mapping, _trail) in spec.supp_mapped().items()}
     if not mappings:
         return None
-    domain = spec.name
+    domain = domain or spec.name
+    per_subject = domain == "DM" if per_subject is None else per_subject
     seq = f"{domain}SEQ"
     parts = []
     for qnam, mapping in mappings.items():
@@ -72,8 +78,8 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env) -> pd.DataFrame | 
         pieces = text[present].map(split_text)
         records = pd.DataFrame({
             "USUBJID": base["USUBJID"].to_numpy(),
-            "IDVAR": "" if domain == "DM" else seq,
-            "IDVARVAL": "" if domain == "DM" else base[seq].map(number_text).to_numpy(),
+            "IDVAR": "" if per_subject else seq,
+            "IDVARVAL": "" if per_subject else base[seq].map(number_text).to_numpy(),
             "PIECES": pieces.to_numpy(),
         }).explode("PIECES", ignore_index=False)
         records["N"] = records.groupby(level=0).cumcount()
@@ -112,5 +118,7 @@ def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard:
     ]
     frame = frame[[v.name for v in variables]]
     label = f"Supplemental Qualifiers for {spec.name}"
+    domain = standard.dataset_for(name).domain
     return Dataset(name=name, label=label, frame=frame.reset_index(drop=True), variables=variables,
-                   keys=["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"]), problems
+                   keys=["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"], domain=domain,
+                   structure=standard.dataset_for(name).meta.structure), problems

@@ -96,7 +96,7 @@ class Catalog:
             written = set(own) | set(spec.supp_mapped())  # ADaM reads SUPP-- qualifiers as variables
             if standard is not None:
                 try:
-                    written |= {v.name for v in standard.variables(spec.name) if v.core in ("Req", "Exp")}
+                    written |= {v.name for v in standard.variables(spec.name, spec.cls) if v.core in ("Req", "Exp")}
                 except UnknownStandardError:
                     pass
             catalog.written[spec.name] = written
@@ -384,16 +384,18 @@ def _ig_problems(spec: DatasetSpec, study: StudySpec, sdtmig: Standard | None) -
     if sdtmig is None:
         return []
     try:
-        variables = {v.name: v for v in sdtmig.variables(spec.name)}
-    except (UnknownStandardError, KeyError):
-        return []  # a dataset the IG metadata does not know: conformance says so when it runs
+        variables = {v.name: v for v in sdtmig.allowed_variables(spec.name, spec.cls)}
+    except (UnknownStandardError, KeyError) as exc:
+        return [Problem(str(exc), file=str(spec.path), row=spec.line("dataset"), dataset=spec.name,
+                        hint="a sponsor-defined domain declares its general observation class with `class:`")]
     problems = []
     located = spec.mapped()
     for var, (mapping, trail) in located.items():
         meta = variables.get(var)
         if meta is None:
             problems.append(Problem(
-                f"{var} is not an SDTMIG {study.sdtmig_version} {spec.name} variable", file=str(spec.path),
+                f"{var} is neither an SDTMIG {study.sdtmig_version} {spec.name} variable nor a variable of its "
+                "class", file=str(spec.path),
                 row=spec.line(*trail), dataset=spec.name,
                 hint=did_you_mean(var, variables) or "non-standard variables go under `supp:` (SUPPQUAL)"))
             continue

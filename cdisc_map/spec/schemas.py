@@ -157,6 +157,9 @@ def _dataset_schema() -> dict:
         "properties": {
             "dataset": {"$ref": "#/$defs/dataset"},
             "label": {"type": "string", "maxLength": 40},
+            "class": {"enum": ["Interventions", "Events", "Findings", "Findings About"],
+                      "description": "The general observation class of a sponsor-defined domain (XB, YM, ...), "
+                                     "which gives its variables (the SDTM model's class variables)."},
             "description": {"type": "string"},
             "comment": {"type": "string", "description": "Why this dataset looks as it does; travels to define.xml."},
             "keys": {"type": "array", "items": {"$ref": "#/$defs/varname"}, "minItems": 1, "uniqueItems": True},

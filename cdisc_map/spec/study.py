@@ -57,6 +57,11 @@ class DatasetSpec(SpecFile):
     def keys(self) -> list[str]:
         return list(self.data["keys"])
 
+    @property
+    def cls(self) -> str | None:
+        """The general observation class a sponsor-defined domain declares (`class:`), else None."""
+        return self.data.get("class")
+
     def mapped(self) -> dict[str, tuple[dict, tuple]]:
         """Every variable the spec maps, with its mapping and where it is written: the dataset's own
         `variables:` first, then each source's and each record's (the first mapping wins)."""
