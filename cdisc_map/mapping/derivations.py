@@ -9,6 +9,8 @@ reads is complete when it runs.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -295,18 +297,29 @@ def _schedule_position(records: Records, env: Environment, mapping: dict,
                        variable: str) -> tuple[pd.Series, pd.Series]:
     """VISITNUM and VISIT of each record from the study's visit schedule.
 
-    An unscheduled visit is numbered after the subject's previous visit by date:
-    previous VISITNUM + 0.01, + 0.02, ... and named "UNSCHEDULED 5.01" (SDTMIG 3.4 4.4.5).
+    An unscheduled visit whose name carries its number (study.yaml `unscheduled_pattern`,
+    e.g. "Unscheduled 6.1") takes it: VISITNUM 6.1, VISIT "UNSCHEDULED 6.1". Another is
+    numbered after the subject's previous visit by date: previous VISITNUM + 0.01, + 0.02,
+    ... and named "UNSCHEDULED 5.01" (SDTMIG 3.4 4.4.5).
     """
     column = mapping["col"]
     raw = records.column(column).astype(str).str.strip()
     folded = raw.str.casefold()
-    number = folded.map({k: v[0] for k, v in env.visits.items()}).astype("float64")
-    name = folded.map({k: v[1] for k, v in env.visits.items()}).fillna("").astype(object)
-    unscheduled = folded.isin(env.unscheduled)
+    schedule = env.visits
+    number = folded.map({k: v.number for k, v in schedule.visits.items()}).astype("float64")
+    name = folded.map({k: v.name for k, v in schedule.visits.items()}).fillna("").astype(object)
+    if schedule.numbered is not None:
+        named = raw.str.extract(f"^(?:{schedule.numbered.pattern})$", flags=re.IGNORECASE)
+        found = named["number"] if "number" in named else named.iloc[:, 0]
+        from_name = pd.to_numeric(found, errors="coerce")
+        taken = number.isna() & from_name.notna()
+        number = number.where(~taken, from_name)
+        name = name.where(~taken, "UNSCHEDULED " + found.fillna(""))
+    unscheduled = folded.isin(schedule.unscheduled) & number.isna()
     unknown = number.isna() & ~unscheduled & (raw != "")
     report(env, records, unknown, f"{variable}: visit is not in the study's visit schedule", column=column,
-           hint="add it to visits.schedule in study.yaml (or to visits.unscheduled)")
+           hint="add it to visits.schedule in study.yaml (or to visits.unscheduled, or match "
+                "visits.unscheduled_pattern)")
     if unscheduled.any():
         when = records.variable(mapping["of"]) if "of" in mapping else pd.Series("", index=records.index)
         frame = pd.DataFrame({"usubjid": records.variable("USUBJID"), "when": when, "number": number,
@@ -327,6 +340,13 @@ def derive_visitnum(mapping: dict, records: Records, env: Environment, variable:
 
 def derive_visit(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     return _schedule_position(records, env, mapping, variable)[1]
+
+
+def derive_visitdy(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """The planned study day of the record's visit, from the schedule's `day` (none for unscheduled visits)."""
+    folded = records.column(mapping["col"]).astype(str).str.strip().str.casefold()
+    days = {k: v.day for k, v in env.visits.visits.items() if v.day is not None}
+    return folded.map(days).astype("float64")
 
 
 # --- ADaM ------------------------------------------------------------------------------------
@@ -418,6 +438,7 @@ DERIVATIONS: dict[str, Implementation] = {
     "epoch": derive_epoch,
     "visitnum": derive_visitnum,
     "visit": derive_visit,
+    "visitdy": derive_visitdy,
     "sas_date": derive_sas_date,
     "sas_datetime": derive_sas_datetime,
     "first_value": derive_first_value,

@@ -32,6 +32,7 @@ from cdisc_map.mapping.engine import (
     MissingColumn,
     MissingVariable,
     Records,
+    VisitSchedule,
 )
 from cdisc_map.mapping.kinds import evaluate
 from cdisc_map.sdtm import conform, supp
@@ -90,11 +91,7 @@ def environment(study: StudySpec, forms: dict[str, RawForm], sites: pd.Series, p
                 terminology: Terminology) -> Environment:
     """What the mappings of one build read: the study, its forms and subjects, CT, the visit schedule."""
     env = Environment(study.study_id, terminology, study.forms, forms, sites, problems=problems)
-    visits = study.data.get("visits", {})
-    for visit in visits.get("schedule", []):
-        for raw_name in visit["raw"]:
-            env.visits[raw_name.strip().casefold()] = (float(visit["visitnum"]), visit["visit"])
-    env.unscheduled = {name.strip().casefold() for name in visits.get("unscheduled", [])}
+    env.visits = VisitSchedule.of(study.data.get("visits"))
     return env
 
 

@@ -11,6 +11,7 @@ problem with file, line and what to write instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,10 +294,30 @@ def _study_problems(study: StudySpec) -> list[Problem]:
             file=str(study.path), row=study.line("subjects", "form"),
             hint=did_you_mean(study.subjects_form, forms, list_all=True),
         ))
+    pattern = study.data.get("visits", {}).get("unscheduled_pattern")
+    if pattern is not None:
+        problem = regex_problem(pattern, ("number",))
+        if problem:
+            problems.append(Problem(f"visits.unscheduled_pattern: {problem}", file=str(study.path),
+                                    row=study.line("visits", "unscheduled_pattern"), value=pattern,
+                                    hint="e.g. \"Unscheduled (?P<number>\\d+(?:\\.\\d+)?)\""))
     names = [spec.name for spec in study.sdtm]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(f"dataset {name} is specified more than once", file=str(study.path)))
     return problems
+
+
+def regex_problem(pattern: str, groups: tuple[str, ...] = ()) -> str | None:
+    """Why a spec's regular expression cannot be used ("" or None when it can): it must compile, and have
+    the named groups asked for (or, for one, a single unnamed group)."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        return f"not a regular expression: {exc}"
+    missing = [g for g in groups if g not in compiled.groupindex]
+    if missing and not (len(groups) == 1 and compiled.groups == 1):
+        return f"needs a group named {', '.join(missing)}, e.g. (?P<{missing[0]}>...)"
+    return None
 
 
 def _terminology(standards: Standards, study: StudySpec, problems: list[Problem]) -> Terminology | None:

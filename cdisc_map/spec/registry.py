@@ -116,8 +116,9 @@ _ONE_SOURCE = (
 
 _VISIT_PARAMS = (_p("col", required=True, meaning="The raw column holding the visit name."),
                  _p("of", meaning="The --DTC that orders unscheduled visits."))
-_VISITS = {"schedule": [{"visitnum": 1, "visit": "SCREENING", "raw": ["Screening"]},
-                        {"visitnum": 2, "visit": "MONTH 1", "raw": ["Month 1"]}], "unscheduled": ["Unscheduled"]}
+_VISITS = {"schedule": [{"visitnum": 1, "visit": "SCREENING", "raw": ["Screening"], "day": -14},
+                        {"visitnum": 2, "visit": "MONTH 1", "raw": ["Month 1"], "day": 29}],
+           "unscheduled": ["Unscheduled"]}
 _VISIT_SOURCE = {"Visit": ["Screening", "Unscheduled", "Month 1"]}
 _VISIT_BUILT = {"USUBJID": ["S-001"] * 3, "RSDTC": ["2024-01-05", "2024-01-20", "2024-02-10"]}
 
@@ -291,6 +292,13 @@ DERIVATIONS: tuple[Entry, ...] = (
           example=Example({"derive": "visit", "col": "Visit", "of": "RSDTC"},
                           source=_VISIT_SOURCE, built=_VISIT_BUILT,
                           variable="VISIT",
+                          options={"visits": _VISITS})),
+    Entry("visitdy", DERIVATION, (SDTM,), "VISITDY: the planned study day of the record's visit, from the "
+          "schedule's `day` in study.yaml; none for an unscheduled visit.",
+          params=(_p("col", required=True, meaning="The raw column holding the visit name."),),
+          origin={SDTM: "Derived"}, result="number", method="The planned study day of the visit in the protocol "
+          "schedule.",
+          example=Example({"derive": "visitdy", "col": "Visit"}, source=_VISIT_SOURCE, variable="VISITDY",
                           options={"visits": _VISITS})),
     Entry("sas_date", DERIVATION, (ADAM,), "An ISO 8601 --DTC as a SAS date number (days since 1960-01-01); a "
           "partial date gives none (reported), as ADSL imputes no dates.",
