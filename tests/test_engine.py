@@ -61,10 +61,44 @@ def test_an_invalid_date_names_why():
     assert len(found) == 1 and "AESTDTC:" in found[0] and "31/02/2024" in found[0]
 
 
-def test_modifiers_run_in_order_values_case_then_otherwise():
-    values = apply_mapping({"copy": "Grade", "values": {"mild": "Mild"}, "case": "upper", "otherwise": "NONE"},
-                           {"Grade": ["mild", ""]})
+def test_modifiers_shape_the_text_first_then_map_values_then_fill_what_is_missing():
+    values = apply_mapping({"copy": "Grade", "extract": "Grade (?P<value>\\w+)", "case": "lower",
+                            "values": {"mild": "MILD", "severe": "SEVERE"}, "otherwise": "NONE"},
+                           {"Grade": ["Grade MILD", ""]})
     assert values.tolist() == ["MILD", "NONE"]
+
+
+def test_text_building_for_a_combined_site_subject_key():
+    key = {"Subject": ["701-1015", "702-20", ""]}
+    assert apply_mapping({"template": "01-{Subject}"}, key).tolist() == ["01-701-1015", "01-702-20", ""]
+    assert apply_mapping({"copy": "Subject", "split": {"sep": "-", "part": 1}}, key).tolist() == ["701", "702", ""]
+    assert apply_mapping({"copy": "Subject", "extract": "\\d+-(\\d+)", "pad": {"width": 4, "char": "0"}},
+                         key).tolist() == ["1015", "0020", ""]
+    assert apply_mapping({"copy": "Subject", "substring": {"start": 5}, "prefix": "S"}, key).tolist() == [
+        "S1015", "S20", ""]
+    assert apply_mapping({"template": "{var:STUDYID}-{Subject}"}, key,
+                         built={"STUDYID": ["ST", "ST", "ST"]}).tolist() == ["ST-701-1015", "ST-702-20", "ST-"]
+
+
+def test_a_value_a_text_rule_cannot_take_a_part_of_is_reported():
+    assert any("does not match" in e and "'7011015'" in e for e in errors(
+        {"copy": "Subject", "extract": "(\\d+)-\\d+"}, {"Subject": ["701-1015", "7011015"]}))
+    assert any("no part 2 when split on '-'" in e for e in errors(
+        {"copy": "Subject", "split": {"sep": "-", "part": 2}}, {"Subject": ["7011015"]}))
+
+
+def test_replace_works_on_any_text_not_only_non_ascii():
+    assert apply_mapping({"copy": "Unit", "replace": {" / ": "/"}}, {"Unit": ["mg / dL"]}).tolist() == ["mg/dL"]
+
+
+def test_coalesce_takes_each_record_s_first_value():
+    values = apply_mapping({"coalesce": [{"date": "End", "format": "DD/MM/YYYY"}, {"date": "Start",
+                                                                                   "format": "DD/MM/YYYY"}]},
+                           {"End": ["10/03/2024", "", ""], "Start": ["05/03/2024", "07/03/2024", ""]})
+    assert values.tolist() == ["2024-03-10", "2024-03-07", ""]
+    numbers = apply_mapping({"coalesce": [{"number": "A"}, {"number": "B"}, {"constant": 0}]},
+                            {"A": ["2", "", ""], "B": ["9", "1.5", ""]})
+    assert numbers.tolist() == [2.0, 1.5, 0.0]
 
 
 def test_a_conditional_value_evaluates_each_branch_on_its_records_only():

@@ -21,7 +21,7 @@ from cdisc_map.core.dates import validate_format
 from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
 from cdisc_map.core.sasdates import IMPUTATION_RULES
 from cdisc_map.core.text import did_you_mean
-from cdisc_map.spec import conditions
+from cdisc_map.spec import conditions, templates
 from cdisc_map.spec.plan import SUPP_PREFIX, PlanCycle, build_order, sdtm_stages, variable_order
 from cdisc_map.spec.registry import (
     ADAM,
@@ -29,6 +29,7 @@ from cdisc_map.spec.registry import (
     ENTRIES,
     KIND_NAMES,
     SDTM,
+    Reads,
     entry_of,
     kinds_in,
     reads,
@@ -181,6 +182,19 @@ def check_mapping(mapping: Any, trail: tuple, context: MappingContext, variable:
             context.problem(f"{variable}: codelist {mapping['ct']!r} is not in {terminology.description}: {exc}",
                             trail + ("ct",), hint="write the codelist's short name (e.g. SEX, NY, UNIT) or its "
                                                   "NCI C-code" + subset)
+    if isinstance(mapping.get("extract"), str):
+        problem = regex_problem(mapping["extract"])
+        if problem:
+            context.problem(f"{variable}: extract {mapping['extract']!r}: {problem}", trail + ("extract",))
+    if entry.name == "template" and isinstance(mapping.get("template"), str):
+        try:
+            templates.parse(mapping["template"])
+        except templates.TemplateError as exc:
+            context.problem(f"{variable}: template {mapping['template']!r}: {exc}", trail + ("template",),
+                            hint="a placeholder is {Column}, {col:Column} or {var:VARIABLE}")
+    if entry.name == "coalesce":
+        for index, inner in enumerate(mapping.get("coalesce", [])):
+            check_mapping(inner, trail + ("coalesce", index), context, variable)
     if entry.name == "when":
         for index, branch in enumerate(mapping.get("when", [])):
             if isinstance(branch, dict):
@@ -226,6 +240,10 @@ def _check_condition(condition: Any, trail: tuple, context: MappingContext, data
     """The fields a condition reads: of `dataset` when given, else of the mapping's own records."""
     if not isinstance(condition, dict):
         return
+    for pattern in conditions.patterns(condition):
+        problem = regex_problem(pattern)
+        if problem:
+            context.problem(f"matches {pattern!r}: {problem}", trail)
     try:
         fields = conditions.fields(condition)
     except (KeyError, TypeError, AttributeError):
@@ -261,8 +279,10 @@ def _check_other(dataset: str, variable: str, trail: tuple, context: MappingCont
 
 def _check_reads(mapping: dict, name: str, trail: tuple, context: MappingContext, variable: str) -> None:
     entry = ENTRIES[name]
-    found = reads({k: v for k, v in mapping.items() if k not in ("when", "else")} if name == "when" else mapping,
-                  context.own)
+    if name in ("when", "coalesce"):  # their mappings are checked one by one
+        found = Reads(variables={mapping["not_after"]} if isinstance(mapping.get("not_after"), str) else set())
+    else:
+        found = reads(mapping, context.own)
     for dataset, var in sorted(found.others):
         if dataset == context.dataset:
             continue
@@ -270,6 +290,10 @@ def _check_reads(mapping: dict, name: str, trail: tuple, context: MappingContext
         _check_other(dataset, var, trail + (key,), context)
     for dataset in sorted(found.datasets - {d for d, _ in found.others}):
         _check_other(dataset, "USUBJID", trail + ("dataset",), context)
+    if context.standard == SDTM and context.catalog is not None:
+        for var in sorted(found.variables - context.own):
+            context.problem(f"{variable}: reads {var}, which {context.dataset} does not map", trail,
+                            hint=did_you_mean(var, sorted(context.own)) or f"map {var} in {context.dataset}")
     if context.standard == ADAM and context.source_variables:
         for var in sorted(found.variables):
             if var not in context.own and var not in context.source_variables:

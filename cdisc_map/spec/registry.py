@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdisc_map.spec import conditions
+from cdisc_map.spec import conditions, templates
 from cdisc_map.spec.vocabulary import METADATA, MODIFIERS, WORDS
 
 SDTM, ADAM = "SDTM", "ADaM"
@@ -161,6 +161,23 @@ KINDS: tuple[Entry, ...] = (
                            "time_format": "HH:MM"},
                           source={"Start Date": ["05-MAR-2024", "UN-MAR-2024", ""],
                                   "Start Time": ["14:30", "", ""]}, variable="AESTDTC")),
+    Entry("template", KIND, BOTH, "Text built from columns, variables and constant text: "
+          "`\"01-{Subject}\"`.",
+          main=_p("template", required=True, meaning="The text, with `{Name}` (or `{col:Name}`) for a column of "
+                  "the source records and `{var:NAME}` for a variable mapped before; `{{` and `}}` for braces.",
+                  type="template"),
+          origin=_DERIVED,
+          doc="A record whose columns are all empty gives an empty value, not the constant text alone.",
+          example=Example({"template": "01-{Subject}"}, source={"Subject": ["701-1015", "702-1020", ""]},
+                          variable="USUBJID")),
+    Entry("coalesce", KIND, BOTH, "The first non-missing value of several mappings, tried in order.",
+          main=_p("coalesce", required=True, meaning="The mappings, in order; each record takes the first that "
+                  "gives a value.", type="mappings"),
+          origin=_DERIVED,
+          example=Example({"coalesce": [{"date": "End Date", "format": "DD-MON-YYYY"},
+                                        {"date": "Start Date", "format": "DD-MON-YYYY"}]},
+                          source={"End Date": ["10-MAR-2024", ""], "Start Date": ["05-MAR-2024", "07-MAR-2024"]},
+                          variable="EXENDTC")),
     Entry("when", KIND, BOTH, "A conditional value: the first branch whose condition holds, else `else` "
           "(else missing).",
           main=_p("when", required=True, meaning="The branches, in order: `{if: condition, then: mapping}`.",
@@ -383,8 +400,11 @@ def entry_of(mapping: dict) -> Entry | None:
 
 
 def nested(mapping: dict) -> Iterator[dict]:
-    """The mapping and every mapping inside it (the branches of `when`)."""
+    """The mapping and every mapping inside it (the branches of `when`, the mappings of `coalesce`)."""
     yield mapping
+    for inner in mapping.get("coalesce", []) if isinstance(mapping.get("coalesce"), list) else []:
+        if isinstance(inner, dict):
+            yield from nested(inner)
     for branch in mapping.get("when", []) if isinstance(mapping.get("when"), list) else []:
         if isinstance(branch, dict) and isinstance(branch.get("then"), dict):
             yield from nested(branch["then"])
@@ -461,6 +481,9 @@ def reads(mapping: dict, own: set[str] | frozenset[str] = frozenset()) -> Reads:
             for branch in inner.get("when", []):
                 if isinstance(branch, dict):
                     _condition_reads(branch.get("if"), None, found)
+        if entry.name == "template" and isinstance(inner.get("template"), str):
+            for kind, name in templates.fields(inner["template"]):
+                (found.columns if kind == "col" else found.variables).add(name)
         other = inner.get("dataset") if isinstance(inner.get("dataset"), str) else None
         for param in ((entry.main,) if entry.main else ()) + entry.params:
             value = inner.get(param.word if param is not entry.main else entry.key)
@@ -477,6 +500,8 @@ def reads(mapping: dict, own: set[str] | frozenset[str] = frozenset()) -> Reads:
             elif kind == "variables" and isinstance(value, list):
                 found.variables |= {v for v in value if isinstance(v, str) and other is None}
                 found.others |= {(other, v) for v in value if isinstance(v, str) and other is not None}
+            elif kind in ("mappings", "template"):
+                continue  # read above: the nested mappings, the placeholders
             elif kind == "condition" and param.word == "where":
                 _condition_reads(value, other, found)
             elif kind == "sources" and isinstance(value, list):
@@ -536,9 +561,10 @@ def result_type(mapping: dict, standard: str = SDTM) -> str | None:
     if entry.name == "constant":
         value = mapping["constant"]
         return "number" if isinstance(value, (int, float)) and not isinstance(value, bool) else "text"
-    if entry.name == "when":
+    if entry.name in ("when", "coalesce"):
         found = {result_type(b["then"], standard) for b in mapping.get("when", []) if isinstance(b, dict)
                  and isinstance(b.get("then"), dict)}
+        found |= {result_type(m, standard) for m in mapping.get("coalesce", []) if isinstance(m, dict)}
         if isinstance(mapping.get("else"), dict):
             found.add(result_type(mapping["else"], standard))
         found.discard(None)
@@ -570,6 +596,10 @@ def mapping_text(mapping: dict, qualify=lambda name: name) -> str:
         return f"raw {mapping['date']} as ISO 8601"
     if entry.name in ("ct", "recode", "number"):
         return f"raw {mapping.get('col') if entry.name == 'ct' else mapping[entry.name]}"
+    if entry.name == "template":
+        return f"the text {mapping['template']!r}"
+    if entry.name == "coalesce":
+        return "the first present of: " + "; ".join(mapping_text(m, qualify) for m in mapping["coalesce"])
     if entry.name == "when":
         parts = [f"if {conditions.describe(b['if'])} then {mapping_text(b['then'], qualify)}"
                  for b in mapping["when"]]
@@ -591,7 +621,7 @@ def method_text(mapping: dict | None, qualify=lambda name: name) -> str:
     entry = entry_of(mapping)
     if entry is None:
         return ""
-    if entry.name == "when":
+    if entry.name in ("when", "coalesce", "template"):
         text = mapping_text(mapping, qualify)
         return text[0].upper() + text[1:] + "."
     if entry.form != DERIVATION:

@@ -32,9 +32,15 @@ def _described(schema: dict, text: str) -> dict:
 
 
 def _condition() -> dict:
-    leaf = {op: {"$ref": "#/$defs/scalar"} for op in ("eq", "ne")}
+    field = {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+             "properties": {"col": {"type": "string"}, "var": {"type": "string"}},
+             "description": "Another field to compare with, record by record."}
+    leaf = {op: {"oneOf": [{"$ref": "#/$defs/scalar"}, field]} for op in ("eq", "ne")}
     leaf.update({op: {"type": "array", "items": {"$ref": "#/$defs/scalar"}} for op in ("in", "not_in")})
-    leaf.update({op: {"type": "number"} for op in ("gt", "ge", "lt", "le")})
+    leaf.update({op: {"oneOf": [{"type": "number"}, field]} for op in ("gt", "ge", "lt", "le")})
+    leaf.update({op: {"type": "string", "minLength": 1} for op in ("contains", "starts_with", "ends_with")})
+    leaf["matches"] = {"type": "string", "minLength": 1, "description": "A regular expression the whole value "
+                       "must match."}
     leaf["missing"] = {"type": "boolean"}
     assert set(leaf) == set(OPERATORS)
     return {

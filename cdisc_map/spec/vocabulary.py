@@ -36,6 +36,22 @@ TYPE_SCHEMAS: dict[str, dict] = {
     "origin": {"enum": ["Collected", "Derived", "Assigned", "Protocol", "Predecessor"]},
     "origin_source": {"enum": ["Investigator", "Sponsor", "Subject", "Vendor"]},
     "label": {"type": "string", "maxLength": 40},
+    "regex": {"type": "string", "minLength": 1},
+    "template": {"type": "string", "minLength": 1},
+    "mappings": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/mapping"}},
+    "split_rule": {"type": "object", "additionalProperties": False, "required": ["sep", "part"],
+                   "properties": {"sep": {"type": "string", "minLength": 1}, "part": {"type": "integer", "not": {
+                       "const": 0}}}},
+    "substring_rule": {"type": "object", "additionalProperties": False, "required": ["start"],
+                       "properties": {"start": {"type": "integer", "minimum": 1},
+                                      "length": {"type": "integer", "minimum": 1}}},
+    "strip_rule": {"oneOf": [{"type": "boolean"}, {
+        "type": "object", "additionalProperties": False,
+        "properties": {"chars": {"type": "string", "minLength": 1}, "side": {"enum": ["both", "left", "right"]}}}]},
+    "pad_rule": {"type": "object", "additionalProperties": False, "required": ["width"],
+                 "properties": {"width": {"type": "integer", "minimum": 1, "maximum": 200},
+                                "char": {"type": "string", "minLength": 1, "maxLength": 1},
+                                "side": {"enum": ["left", "right"]}}},
     "data_type": {"enum": ["Char", "Num"]},
     "derivation": {"type": "string"},
 }
@@ -78,9 +94,21 @@ WORDS: dict[str, Word] = {word.name: word for word in (
     Word("epochs", "epochs", "The epochs in protocol order, each `{epoch: NAME, start: ...}` where start is a "
          "DM variable or a source `{dataset, var, where}` whose first date per subject starts the epoch."),
     Word("case", "case", "Change of case of a text result: upper, lower or asis."),
-    Word("replace", "replacements", "Substring replacements applied to non-ASCII text results, e.g. "
-         "{\"\u03bc\": \"u\"}."),
+    Word("extract", "regex", "Take a part of a text result by a regular expression that must match the whole "
+         "value: its group named value (or its first group) is kept; a value it does not match is reported."),
+    Word("split", "split_rule", "Take a part of a text result: `{sep: \"-\", part: 2}` keeps the second piece "
+         "(negative parts count from the end); a value without that piece is reported."),
+    Word("substring", "substring_rule", "Take a part of a text result by position: `{start: 1, length: 3}` "
+         "(1-based; without length, to the end)."),
+    Word("strip", "strip_rule", "Remove characters from the ends of a text result: `true` for blanks, or "
+         "`{chars: \"0\", side: left}` (side both, left or right)."),
+    Word("replace", "replacements", "Substring replacements applied to text results, e.g. {\"\u03bc\": \"u\"} "
+         "or {\" / \": \"/\"}."),
     Word("transliterate", "flag", "Transliterate what is left of non-ASCII text to ASCII."),
+    Word("pad", "pad_rule", "Pad a non-empty text result to a width: `{width: 3, char: \"0\"}` (side left "
+         "unless given)."),
+    Word("prefix", "text", "Text put before every non-empty text result (\"01-\" before a subject id)."),
+    Word("suffix", "text", "Text put after every non-empty text result."),
     Word("otherwise", "scalar", "The value written where the result is missing."),
     Word("not_after", "variable", "A date variable the result may not pass: a later date is set to it and "
          "reported."),
@@ -95,5 +123,6 @@ WORDS: dict[str, Word] = {word.name: word for word in (
 )}
 
 #: Words any entry accepts: what to do with the result, and what define.xml says of it.
-MODIFIERS = ("values", "case", "replace", "transliterate", "otherwise", "not_after")
+MODIFIERS = ("extract", "split", "substring", "strip", "replace", "transliterate", "case", "pad", "prefix", "suffix",
+             "values", "otherwise", "not_after")
 METADATA = ("extend", "origin", "source", "method", "comment", "label", "type", "display_format", "eval")
