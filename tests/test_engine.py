@@ -180,7 +180,7 @@ def test_a_subject_of_no_subjects_form_row_is_an_error_naming_form_row_and_value
     study = make_study(tmp_path / "s")
     (study / "raw" / "dose.csv").write_text("Subject,Date,Dose,Unit\n001,06/01/2024,10,mg\n009,08/01/2024,10,mg\n")
     found = run_problems(study, tmp_path / "out")
-    assert any("dose.csv, row 3, column 'Subject': [EX] subject is not in the subjects form" in p and "'009'" in p
+    assert any("dose.csv, row 3, column 'Subject': subject is not in the subjects form" in p and "'009'" in p
                for p in found), found
 
 
@@ -227,3 +227,28 @@ def test_a_study_day_mapped_per_source_is_built_not_dropped(tmp_path):
     ex = next(w for w in summary.written if w.name == "EX")
     frame = pd.read_sas(ex.path, format="xport", encoding="ascii")
     assert frame["EXENDY"].tolist() == [1.0, 1.0]  # the first dose is each subject's RFSTDTC
+
+
+def test_subject_identity_from_a_combined_site_subject_key(tmp_path):
+    """One key '701-1015' holding site and subject; the sponsor's USUBJID is '01-701-1015'."""
+    study = make_study(tmp_path / "s", "study.yaml", "subjects: {form: demographics, site: SITE}",
+                       'subjects:\n  form: demographics\n  site: {copy: SUBJ, split: {sep: "-", part: 1}}\n'
+                       '  subjid: {copy: SUBJ, split: {sep: "-", part: 2}}\n  usubjid: {template: "01-{SUBJ}"}')
+    (study / "raw" / "dm.csv").write_text("SITE,SUBJ,Consent,Age,Sex\n,701-1015,05-JAN-2024,34,M\n"
+                                          ",702-1020,07-JAN-2024,51,Female\n")
+    (study / "raw" / "dose.csv").write_text("Subject,Date,Dose,Unit\n701-1015,06/01/2024,10,mg\n"
+                                            "702-1020,08/01/2024,10,mg\n")
+    assert check_study(study)[1] == []
+    summary = run_study(study, out_dir=tmp_path / "out")
+    dm = pd.read_sas(next(w.path for w in summary.written if w.name == "DM"), format="xport", encoding="ascii")
+    assert dm[["USUBJID", "SITEID", "SUBJID"]].values.tolist() == [["01-701-1015", "701", "1015"],
+                                                                    ["01-702-1020", "702", "1020"]]
+    ex = pd.read_sas(next(w.path for w in summary.written if w.name == "EX"), format="xport", encoding="ascii")
+    assert ex["USUBJID"].tolist() == ["01-701-1015", "01-702-1020"]
+
+
+def test_a_subjects_mapping_reading_a_column_the_form_lacks_names_study_yaml(tmp_path):
+    study = make_study(tmp_path / "s", "study.yaml", "subjects: {form: demographics, site: SITE}",
+                       'subjects: {form: demographics, site: {copy: Centre}}')
+    found = run_problems(study, tmp_path / "out")
+    assert any("study.yaml" in p and "no column 'Centre'" in p for p in found), found

@@ -66,7 +66,9 @@ def apply_mapping(mapping: dict, source: pd.DataFrame | Mapping[str, list] | Non
     env = Environment(study_id, terminology, datasets={name: _frame(frame) for name, frame in (datasets or {}).items()})
     if subject is not None:
         env.forms["records"] = FormSpec("records", "", subject)
-        env.sites = pd.Series(dict(sites or {}), dtype=object)
+        env.subjects = pd.DataFrame({"SITEID": dict(sites or {})}, dtype=object)
+        env.subjects["SUBJID"] = env.subjects.index
+        env.subjects["USUBJID"] = study_id + "-" + env.subjects["SITEID"] + "-" + env.subjects.index
     env.visits = VisitSchedule.of(visits)
     source_frame[ROW] = range(1, len(source_frame) + 1)  # a problem names the record's position
     records = Records(source_frame, built_frame, "records", {}, "", standard)

@@ -39,15 +39,11 @@ def subject_ids(records: Records, env: Environment) -> pd.Series:
     return records.column(form.subject).astype(str).str.strip()
 
 
-def _sites(records: Records, env: Environment) -> pd.Series:
-    subject = subject_ids(records, env)
-    site = subject.map(env.sites)
-    orphan = site.isna()
-    column = env.forms[records.form].subject
-    report(env, records, orphan, "subject is not in the subjects form (demographics)", column=column,
-           hint="every record must belong to a subject of the subjects form; correct the subject id "
-           "or add the subject's demographics")
-    return site.fillna("")
+def _identity(records: Records, env: Environment, variable: str) -> pd.Series:
+    """`variable` (SITEID, SUBJID, USUBJID) of each record's subject; "" for a subject the subjects form
+    lacks (reported once for every form by the build)."""
+    found = subject_ids(records, env).map(env.subjects[variable]).astype(object)
+    return found.where(found.notna(), "")
 
 
 def derive_studyid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
@@ -55,19 +51,16 @@ def derive_studyid(mapping: dict, records: Records, env: Environment, variable: 
 
 
 def derive_siteid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
-    return _sites(records, env).astype(object)
+    return _identity(records, env, "SITEID")
 
 
 def derive_subjid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
-    return subject_ids(records, env).astype(object)
+    return _identity(records, env, "SUBJID")
 
 
 def derive_usubjid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
-    """USUBJID = STUDYID-SITEID-SUBJID: unique across the submission, stable across data cuts."""
-    site = _sites(records, env)
-    subject = subject_ids(records, env)
-    known = {s: f"{env.study_id}-{env.sites[s]}-{s}" for s in pd.unique(subject) if s in env.sites.index}
-    return subject.map(known).where(site != "", "").fillna("").astype(object)
+    """USUBJID as the study defines it (default STUDYID-SITEID-SUBJID): unique across the submission."""
+    return _identity(records, env, "USUBJID")
 
 
 # --- reading other datasets -------------------------------------------------------------------

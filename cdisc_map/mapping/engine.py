@@ -103,7 +103,8 @@ class Environment:
     terminology: Any = None
     forms: dict[str, FormSpec] = field(default_factory=dict)
     raw: dict[str, RawForm] = field(default_factory=dict)
-    sites: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))  # subject id -> site id
+    #: subject key -> SITEID, SUBJID, USUBJID (the subjects form, through study.yaml `subjects:`)
+    subjects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["SITEID", "SUBJID", "USUBJID"]))
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     visits: VisitSchedule = field(default_factory=VisitSchedule)

@@ -318,6 +318,13 @@ def _study_problems(study: StudySpec) -> list[Problem]:
             file=str(study.path), row=study.line("subjects", "form"),
             hint=did_you_mean(study.subjects_form, forms, list_all=True),
         ))
+    block = study.data["subjects"]
+    context = MappingContext(SDTM, str(study.path), study.lines, "subjects", None, None,
+                             {"STUDYID", "SITEID", "SUBJID"})
+    for key, var in (("site", "SITEID"), ("subjid", "SUBJID"), ("usubjid", "USUBJID")):
+        if isinstance(block.get(key), dict):
+            check_mapping(block[key], ("subjects", key), context, var)
+    problems += context.problems
     pattern = study.data.get("visits", {}).get("unscheduled_pattern")
     if pattern is not None:
         problem = regex_problem(pattern, ("number",))
