@@ -252,3 +252,16 @@ def test_a_subjects_mapping_reading_a_column_the_form_lacks_names_study_yaml(tmp
                        'subjects: {form: demographics, site: {copy: Centre}}')
     found = run_problems(study, tmp_path / "out")
     assert any("study.yaml" in p and "no column 'Centre'" in p for p in found), found
+
+
+def test_dates_as_exports_have_them_several_layouts_partial_only_where_the_spec_says():
+    dates = {"D": ["03/15/2003", "2003", "UN/15/2003", "2003-03-15", "--/--/2004"]}
+    mapping = {"date": "D", "format": ["MM/DD/YYYY", "YYYY"], "partial": True}
+    with pytest.raises(ProblemsError) as caught:
+        apply_mapping(mapping, dates)
+    # an ISO date in a field declared MM/DD/YYYY or YYYY is an error, not a silent success
+    assert [p.value for p in caught.value.problems] == ["2003-03-15"]
+    del dates["D"][3]
+    assert apply_mapping(mapping, dates).tolist() == ["2003-03-15", "2003", "2003---15", "2004"]
+    complete_only = errors({"date": "D", "format": ["MM/DD/YYYY", "YYYY"]}, {"D": ["03/15/2003", "2003"]})
+    assert len(complete_only) == 1 and "'2003'" in complete_only[0] and "partial: true" in complete_only[0]

@@ -269,10 +269,16 @@ def _date(mapping: dict, records: Records, env: Environment, variable: str) -> p
     raw = records.column(column)
     time_column = mapping.get("time")
     times = records.column(time_column) if time_column else None
+    formats = mapping.get("format")
     try:
-        iso, errors = dates.convert_column(raw, mapping.get("format"), times, mapping.get("time_format"))
+        iso, errors = dates.convert_column(raw, formats, times, mapping.get("time_format"), strict=True)
     except ValueError as exc:  # a format the spec got wrong: check-spec says so too
         raise MappingError(f"{variable}: {exc}", hint="write the format with DD, MM, MON, YYYY, HH, MM, SS") from exc
+    if not mapping.get("partial"):
+        partial = (errors == "") & (iso != "") & ~iso.astype(str).str.match(r"^\d{4}-\d{2}-\d{2}(T|$)")
+        errors = errors.where(~partial, "a partial date, and the spec accepts complete dates only (partial: true "
+                                        "accepts partial dates)")
+        iso = iso.where(~partial, "")
     bad = errors != ""
     shown = raw.astype(str)
     if times is not None:
@@ -280,7 +286,7 @@ def _date(mapping: dict, records: Records, env: Environment, variable: str) -> p
     report(env, records, bad, f"{variable}: invalid date", column=column, values=shown,
            messages=variable + ": " + errors,
            hint="correct the date in the export; the spec reads it as "
-           + (mapping.get("format") or "ISO 8601 or DD-MON-YYYY"))
+           + (" or ".join([formats] if isinstance(formats, str) else formats or []) or "ISO 8601 or DD-MON-YYYY"))
     return iso.astype(object)
 
 

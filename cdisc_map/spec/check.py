@@ -226,8 +226,8 @@ def _check_values(mapping: dict, trail: tuple, context: MappingContext, variable
 
 def _check_formats(mapping: dict, trail: tuple, context: MappingContext, variable: str) -> None:
     for word, time_only in (("format", False), ("time_format", True)):
-        fmt = mapping.get(word)
-        if isinstance(fmt, str):
+        given = mapping.get(word)
+        for fmt in [given] if isinstance(given, str) else given if isinstance(given, list) else []:
             try:
                 validate_format(fmt, time_only=time_only)
             except ValueError as exc:

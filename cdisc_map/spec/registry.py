@@ -154,11 +154,13 @@ KINDS: tuple[Entry, ...] = (
                           source={"Relationship": ["Related", "not related"]}, variable="AEREL")),
     Entry("date", KIND, (SDTM,), "A raw date (and time) to ISO 8601, partial dates kept partial; an invalid "
           "date is reported.", main=_p("col", required=True),
-          params=(_p("time"), _p("format"), _p("time_format")), origin=_COLLECTED,
-          doc="Without `format`, only forms that cannot be misread are accepted (ISO 8601, DD-MON-YYYY). "
-              "Unknown parts written UN, UK, UNK or UNKN follow SDTMIG 3.4 section 4.4.4.",
+          params=(_p("time"), _p("format"), _p("time_format"), _p("partial")), origin=_COLLECTED,
+          doc="Without `format`, only forms that cannot be misread are accepted (ISO 8601, DD-MON-YYYY); with "
+              "it, only its layouts, in order: an ISO date in an MM/DD/YYYY field is reported, not read. Partial "
+              "dates (unknown parts written UN, UK, UNK, UNKN or --, kept partial as SDTMIG 3.4 section 4.4.4 "
+              "says, and year-only or month-year layouts of a format list) are accepted with `partial: true`.",
           example=Example({"date": "Start Date", "time": "Start Time", "format": "DD-MON-YYYY",
-                           "time_format": "HH:MM"},
+                           "time_format": "HH:MM", "partial": True},
                           source={"Start Date": ["05-MAR-2024", "UN-MAR-2024", ""],
                                   "Start Time": ["14:30", "", ""]}, variable="AESTDTC")),
     Entry("template", KIND, BOTH, "Text built from columns, variables and constant text: "

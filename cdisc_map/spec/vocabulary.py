@@ -25,7 +25,8 @@ TYPE_SCHEMAS: dict[str, dict] = {
     "flag": {"type": "boolean"},
     "values": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}},
     "replacements": {"type": "object", "additionalProperties": {"type": "string"}},
-    "date_format": {"type": "string", "minLength": 1},
+    "date_format": {"oneOf": [{"type": "string", "minLength": 1},
+                              {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}]},
     "time_format": {"type": "string", "minLength": 1},
     "codelist": {"type": "string", "minLength": 1},
     "sources": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/source"}},
@@ -86,7 +87,10 @@ WORDS: dict[str, Word] = {word.name: word for word in (
          "Keys match after trimming blanks, exactly first and then ignoring case."),
     Word("sources", "sources", "Several sources `{dataset, var, where}`, taken together."),
     Word("format", "date_format", "The layout of a raw date, from the tokens DD, MM, MON, YYYY (and HH, MM, SS "
-         "for a time), e.g. DD-MON-YYYY or DD/MM/YYYY HH:MM."),
+         "for a time), e.g. DD-MON-YYYY or DD/MM/YYYY HH:MM; or a list of layouts tried in order "
+         "([MM/DD/YYYY, YYYY]). A value in none of them is reported."),
+    Word("partial", "flag", "Accept partial dates: unknown parts written UN, UK, UNK, UNKN or --, and the "
+         "shorter layouts a format list gives (YYYY); without it a date that is not complete is reported."),
     Word("time", "column", "A raw column holding the time of a date given in another column."),
     Word("time_format", "time_format", "The layout of the raw time column, e.g. HH:MM."),
     Word("extend", "texts", "Values a study adds to the variable's extensible codelist (sponsor extensions, "
