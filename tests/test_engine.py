@@ -265,3 +265,22 @@ def test_dates_as_exports_have_them_several_layouts_partial_only_where_the_spec_
     assert apply_mapping(mapping, dates).tolist() == ["2003-03-15", "2003", "2003---15", "2004"]
     complete_only = errors({"date": "D", "format": ["MM/DD/YYYY", "YYYY"]}, {"D": ["03/15/2003", "2003"]})
     assert len(complete_only) == 1 and "'2003'" in complete_only[0] and "partial: true" in complete_only[0]
+
+
+def test_a_reference_date_falls_back_to_another_variable_where_its_own_is_missing():
+    ex = {"USUBJID": ["S1", "S1", "S2"], "EXSTDTC": ["2024-01-01", "2024-01-08", "2024-02-01"],
+          "EXENDTC": ["2024-01-05", "", ""]}
+    values = apply_mapping({"derive": "last_date", "dataset": "EX", "var": "EXENDTC", "fallback": "EXSTDTC"},
+                           built={"USUBJID": ["S1", "S2"]}, datasets={"EX": ex})
+    assert values.tolist() == ["2024-01-08", "2024-02-01"]
+    numeric = apply_mapping({"derive": "last_date", "sources": [{"dataset": "EX", "var": "EXENDTC",
+                                                                 "fallback": "EXSTDTC"}]},
+                            {"USUBJID": ["S1", "S2"]}, datasets={"EX": ex}, standard="ADaM")
+    assert numeric.tolist() == [23383.0, 23407.0]  # 2024-01-08, 2024-02-01 as SAS dates
+
+
+def test_seq_in_an_explicit_order_within_each_subject():
+    values = apply_mapping({"derive": "seq", "order": ["AESTDTC"]},
+                           built={"USUBJID": ["S1", "S1", "S1", "S2"],
+                                  "AESTDTC": ["2024-03-05", "2024-01-02", "2024-03-05", "2024-01-01"]})
+    assert values.tolist() == [2.0, 1.0, 3.0, 1.0]

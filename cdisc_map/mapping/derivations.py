@@ -81,7 +81,15 @@ def _sources(mapping: dict) -> list[dict]:
         return list(mapping["sources"])
     if "dataset" not in mapping or "var" not in mapping:
         raise MappingError("the derivation needs `dataset` and `var`, or `sources`")
-    return [{key: mapping[key] for key in ("dataset", "var", "where") if key in mapping}]
+    return [{key: mapping[key] for key in ("dataset", "var", "where", "fallback") if key in mapping}]
+
+
+def _with_fallback(frame: pd.DataFrame, source: dict) -> pd.Series:
+    """The source's date variable, or its `fallback` where the variable is empty."""
+    values = frame[source["var"]]
+    if "fallback" in source:
+        values = values.where(values.astype(str) != "", frame[source["fallback"]])
+    return values
 
 
 def _text_dates_per_subject(env: Environment, sources: list[dict], pick: str) -> pd.Series:
@@ -93,8 +101,9 @@ def _text_dates_per_subject(env: Environment, sources: list[dict], pick: str) ->
     if key not in env.lookups:
         parts = []
         for source in sources:
-            frame = _records_of(env, source["dataset"], [source["var"]], source.get("where"))
-            values = frame[[SUBJECT, source["var"]]].set_axis([SUBJECT, "VALUE"], axis=1)
+            needed = [source["var"]] + ([source["fallback"]] if "fallback" in source else [])
+            frame = _records_of(env, source["dataset"], needed, source.get("where"))
+            values = pd.DataFrame({SUBJECT: frame[SUBJECT], "VALUE": _with_fallback(frame, source)})
             parts.append(values[values["VALUE"] != ""])
         values = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         ordered = values.sort_values([SUBJECT, "VALUE"], kind="stable")
@@ -108,11 +117,15 @@ def _numeric_dates_per_subject(records: Records, env: Environment, sources: list
     """Per record's subject, the earliest / latest complete date over the sources, as a SAS date."""
     found, partial = [], []
     for source in sources:
+        needed = [source["var"]] + ([source["fallback"]] if "fallback" in source else [])
         try:
-            rows = Matching(env.datasets, source["dataset"], source.get("where"), [source["var"]], env.cache)
+            rows = Matching(env.datasets, source["dataset"], source.get("where"), needed, env.cache)
         except SourceError as exc:
             raise MappingError(str(exc)) from exc
         parsed = rows.dates(source["var"])
+        if "fallback" in source:
+            instead = rows.dates(source["fallback"])
+            parsed = parsed.where(parsed["status"] != sasdates.MISSING, instead)
         found.append(pd.DataFrame({SUBJECT: rows.subjects, "DAYS": parsed["days"]}))
         partial.append(rows.subjects[parsed["status"] == sasdates.PARTIAL])
     days = pd.concat(found, ignore_index=True).dropna(subset=["DAYS"])
@@ -244,9 +257,18 @@ def derive_study_day(mapping: dict, records: Records, env: Environment, variable
 
 
 def derive_seq(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
-    """--SEQ: 1, 2, ... within subject (or `by`), in the dataset's key order (records arrive sorted)."""
-    keys = [records.variable(name) for name in mapping.get("by", ["USUBJID"])]
-    return (records.built.groupby(keys, sort=False).cumcount() + 1).astype("float64")
+    """--SEQ: 1, 2, ... within subject (or `by`), in the dataset's key order (records arrive sorted), or in
+    `order` (ties keep the key order)."""
+    by = mapping.get("by", ["USUBJID"])
+    frame = pd.DataFrame({f"by{i}": records.variable(name) for i, name in enumerate(by)}, index=records.index)
+    order = mapping.get("order", [])
+    for i, name in enumerate(order):
+        frame[f"order{i}"] = records.variable(name)
+    if order:
+        frame = frame.sort_values([f"by{i}" for i in range(len(by))] + [f"order{i}" for i in range(len(order))],
+                                  kind="stable")
+    numbers = frame.groupby([f"by{i}" for i in range(len(by))], sort=False).cumcount() + 1
+    return numbers.reindex(records.index).astype("float64")
 
 
 def derive_epoch(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:

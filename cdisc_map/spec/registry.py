@@ -110,8 +110,9 @@ _ONE_SOURCE = (
     _p("dataset", meaning="The dataset whose records give the date (with `var` and `where`), or use `sources`."),
     _p("var", meaning="The date variable of `dataset`."),
     _p("where"),
-    _p("sources", meaning="Several sources `{dataset, var, where}` instead of one; the earliest (latest) date "
-       "over all of them."),
+    _p("fallback"),
+    _p("sources", meaning="Several sources `{dataset, var, where, fallback}` instead of one; the earliest "
+       "(latest) date over all of them."),
 )
 
 _VISIT_PARAMS = (_p("col", required=True, meaning="The raw column holding the visit name."),
@@ -252,7 +253,9 @@ DERIVATIONS: tuple[Entry, ...] = (
                           datasets={"DM": {"USUBJID": ["S-001"], "RFSTDTC": ["2024-03-05"]}}, variable="AESTDY")),
     Entry("seq", DERIVATION, (SDTM,), "A sequence number 1, 2, ... within each subject (or `by` group), in the "
           "dataset's key order.",
-          params=(_p("by", meaning="The grouping variables; USUBJID unless given."),),
+          params=(_p("by", meaning="The grouping variables; USUBJID unless given."),
+                  _p("order", meaning="The variables to number in, first to last (the dataset's key order "
+                     "unless given); records that tie keep the key order.")),
           origin={SDTM: "Derived"}, result="number", needs_order=True,
           method="Sequential number within subject in the dataset's key order.",
           example=Example({"derive": "seq"}, built={"USUBJID": ["S-001", "S-001", "S-002"]}, variable="AESEQ")),
@@ -461,8 +464,9 @@ def _source_reads(source: Any, reads: Reads) -> None:
         return
     dataset = source["dataset"]
     reads.datasets.add(dataset)
-    if isinstance(source.get("var"), str):
-        reads.others.add((dataset, source["var"]))
+    for key in ("var", "fallback"):
+        if isinstance(source.get(key), str):
+            reads.others.add((dataset, source[key]))
     _condition_reads(source.get("where"), dataset, reads)
 
 
@@ -495,7 +499,7 @@ def reads(mapping: dict, own: set[str] | frozenset[str] = frozenset()) -> Reads:
             if kind == "column" and isinstance(value, str):
                 found.columns.add(value)
             elif kind == "variable" and isinstance(value, str):
-                if other is not None and param.word == "var":
+                if other is not None and param.word in ("var", "fallback"):
                     found.others.add((other, value))
                 else:
                     found.variables.add(value)

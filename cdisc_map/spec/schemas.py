@@ -101,7 +101,8 @@ def _defs(standard: str) -> dict:
         "source": {
             "type": "object", "additionalProperties": False, "required": ["dataset", "var"],
             "properties": {"dataset": {"$ref": "#/$defs/dataset"}, "var": {"$ref": "#/$defs/varname"},
-                           "where": {"$ref": "#/$defs/condition"}},
+                           "where": {"$ref": "#/$defs/condition"},
+                           "fallback": {"$ref": "#/$defs/varname", "description": WORDS["fallback"].meaning}},
         },
         "epoch": {
             "type": "object", "additionalProperties": False, "required": ["epoch", "start"],

@@ -85,7 +85,9 @@ WORDS: dict[str, Word] = {word.name: word for word in (
     Word("end", "variable", "The end of an interval: a variable of the dataset."),
     Word("values", "values", "A value map: each key is a value as found, each value what is written instead. "
          "Keys match after trimming blanks, exactly first and then ignoring case."),
-    Word("sources", "sources", "Several sources `{dataset, var, where}`, taken together."),
+    Word("sources", "sources", "Several sources `{dataset, var, where, fallback}`, taken together."),
+    Word("fallback", "variable", "A variable of `dataset` whose value a record gives where `var` is missing "
+         "(RFXENDTC from EXSTDTC when EXENDTC is missing)."),
     Word("format", "date_format", "The layout of a raw date, from the tokens DD, MM, MON, YYYY (and HH, MM, SS "
          "for a time), e.g. DD-MON-YYYY or DD/MM/YYYY HH:MM; or a list of layouts tried in order "
          "([MM/DD/YYYY, YYYY]). A value in none of them is reported."),
