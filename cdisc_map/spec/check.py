@@ -567,7 +567,6 @@ def check_tte_spec(spec: Any, *, path: str | None = None, lines: Lines | None = 
                                     hint=found.hint))
         if problems:
             return problems
-    codes: dict[int, str] = {}
     competing: set[int] = set()
     for role in TTE_ROLES:
         for index, source in enumerate(spec.get(role) or []):
@@ -579,14 +578,12 @@ def check_tte_spec(spec: Any, *, path: str | None = None, lines: Lines | None = 
                 if not isinstance(cnsr, int) or isinstance(cnsr, bool) or cnsr < 1:
                     bad("a censoring or competing source needs `cnsr`, a positive whole number", role, index)
                     continue
-                _check_code(cnsr, str(source.get("desc")), codes, (role, index, "cnsr"), bad)
                 if role == "competing":
                     competing.add(cnsr)
             if catalog is not None:
                 _check_tte_reads(source, (role, index), catalog, bad)
     window = spec.get("window")
     if window:
-        _check_code(window["cnsr"], str(window["desc"]), codes, ("window",), bad)
         if window["cnsr"] in competing:
             bad(f"CNSR {window['cnsr']} is used for a competing event and for the window", "window")
     for index, source in enumerate(spec.get("censors") or []):
@@ -604,12 +601,6 @@ def _trail_text(trail: tuple) -> str | None:
         return None
     head, *rest = trail
     return f"{head}[{rest[0]}]" if rest and isinstance(rest[0], int) else str(head)
-
-
-def _check_code(code: int, desc: str, codes: dict[int, str], trail: tuple, bad: Callable) -> None:
-    if code in codes and codes[code] != desc:
-        bad(f"CNSR {code} is given two descriptions ({codes[code]!r} and {desc!r}); one code per reason", *trail)
-    codes.setdefault(code, desc)
 
 
 def _check_tte_reads(source: dict, trail: tuple, catalog: Catalog, bad: Callable) -> None:

@@ -244,7 +244,12 @@ def _tte_schema() -> dict:
             "window": {"type": "object", "additionalProperties": False, "required": ["days", "cnsr", "desc"],
                        "properties": {"days": {"type": "integer", "minimum": 0},
                                       "cnsr": {"type": "integer", "minimum": 1}, "desc": {"type": "string"}}},
-            "exclude_without_start": {"type": "boolean"},
+            "exclude_without_start": {"type": "boolean", "description": "Leave subjects of the population "
+                                      "without a start date out, with one warning (else each is an error)."},
+            "censor_ties": {"enum": ["first", "last"], "description": "Which censoring source wins when two give "
+                            "the same latest date: the first listed (default) or the last."},
+            "clamp_to_start": {"type": "boolean", "description": "Set an event or censoring date before STARTDT "
+                               "to STARTDT (admiral's convention); else such a date is an error."},
             "aval": {"enum": list(AVAL_CONVENTIONS)},
             "comment": {"type": "string"},
         },
