@@ -684,7 +684,8 @@ def test_parameters_sharing_a_cache_get_what_they_get_alone(monkeypatch):
 
 def test_several_censoring_reasons_may_share_one_code_with_their_own_descriptions():
     spec = copy.deepcopy(OS)
-    spec["censors"] = [{"dataset": "ADSL", "var": "LSTALVDT", "cnsr": 1, "desc": "LAST KNOWN ALIVE DATE"},
+    spec["censors"] = [{"dataset": "ADSL", "var": "LSTALVDT", "cnsr": 1, "desc": "LAST KNOWN ALIVE DATE",
+                        "where": {"var": "LSTALVDT", "missing": False}},
                        {"dataset": "ADSL", "var": "HSCTDT", "cnsr": 1, "desc": "TRANSPLANT DATE"}]
     assert check_tte_spec(spec) == []
     data = {"ADSL": adsl(("A", "2024-01-10", None, "2025-06-01"), ("B", "2024-01-10", None, None))}
