@@ -1,0 +1,1 @@
+"""The outcomes report: a package's endpoints at a glance."""
