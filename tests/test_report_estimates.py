@@ -1,5 +1,5 @@
 """Kaplan-Meier and Aalen-Johansen estimates: against cases worked by hand, and against lifelines
-(every value, interval and median) on random data.
+(every value, interval and median) on random data and on the bundled study's ADTTE.
 
 lifelines cannot be the reference everywhere, for reasons these tests pin down:
 * its Aalen-Johansen fitter jitters tied event times of different kinds at random; the
@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cdisc_map.io.xpt import read_xpt
+from cdisc_map.report.endpoints import analyse_adtte
 from cdisc_map.report.estimates import (
     INCIDENCE,
     SURVIVAL,
@@ -26,7 +29,9 @@ from cdisc_map.report.estimates import (
     number_at_risk,
     z_value,
 )
+from cdisc_map.report.settings import load_report_settings
 
+BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
 lifelines = pytest.importorskip("lifelines", reason="lifelines (a test extra) is the reference for the estimates")
 Z = 1.959963984540054
 
@@ -228,6 +233,49 @@ def test_breaking_ties_changes_no_aalen_johansen_estimate():
     for day in range(1, int(time.max())):
         assert (tied.at(day).value, tied.at(day).lower) == pytest.approx(
             (apart.at(day + 0.5).value, apart.at(day + 0.5).lower), nan_ok=True, abs=1e-12)
+
+
+# --- lifelines, on the bundled study ---------------------------------------------------------
+
+
+def assert_curve_is_lifelines(curve, time, status, incidence: bool) -> None:
+    """Every value and band of one of the report's curves against lifelines fitted on `time`, `status`."""
+    if incidence:
+        theirs = lifelines_aalen_johansen(time, status)
+        estimate, bands = theirs.cumulative_density_, theirs.confidence_interval_
+    else:
+        theirs = lifelines.KaplanMeierFitter().fit(time, status > 0)
+        estimate, bands = theirs.survival_function_, theirs.confidence_interval_
+        assert curve.median().value == theirs.median_survival_time_
+        assert (curve.median().lower, curve.median().upper) == \
+            tuple(lifelines.utils.median_survival_times(bands).iloc[0])
+    for day in np.arange(0, time.max() + 1):
+        mine = curve.at(day)
+        assert mine.value == pytest.approx(lifelines_value(estimate, day)[0], abs=1e-12), day
+        low, high = sorted(lifelines_value(bands, day))
+        if not math.isnan(mine.lower) and not math.isnan(low):
+            assert (mine.lower, mine.upper) == pytest.approx((low, high), abs=1e-12), day
+
+
+def test_every_estimate_of_the_bundled_report_matches_lifelines(bundled_out):
+    """The report's own curves (analyse_adtte on the bundled ADTTE) against lifelines fitted on times
+    and statuses worked out here from ADT, STARTDT and the CNSR codes as the specs define them."""
+    adtte, _ = read_xpt(next(bundled_out.glob("m5/datasets/*/analysis/adam/datasets/adtte.xpt")))
+    settings = load_report_settings(BUNDLED_STUDY / "report.yaml")
+    endpoints, problems = analyse_adtte(adtte, None, settings)
+    assert problems == []
+    competing = {"RELAPSE": {2}, "AGVHD": {2, 3}, "CGVHD": {2, 3}}  # the specs' competing sources
+    assert [e.paramcd for e in endpoints] == ["PFS", "OS", "RELAPSE", "AGVHD", "CGVHD"]
+    for endpoint in endpoints:
+        records = adtte[adtte["PARAMCD"] == endpoint.paramcd]
+        time = (records["ADT"] - records["STARTDT"]).to_numpy()
+        assert (time > 0).all(), "no day-0 record: lifelines can be the reference for every value"
+        cnsr = records["CNSR"].to_numpy()
+        status = np.where(cnsr == 0, 1, np.where(np.isin(cnsr, list(competing.get(endpoint.paramcd, ()))), 2, 0))
+        assert endpoint.incidence == (endpoint.paramcd in competing)
+        (group,) = endpoint.groups
+        assert sorted(group.time) == sorted(time)
+        assert_curve_is_lifelines(group.curve, time, status, endpoint.incidence)
 
 
 def test_lifelines_loses_an_event_at_time_0_which_is_why_day_0_is_checked_by_hand():
