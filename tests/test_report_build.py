@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from cdisc_map.core.problems import ProblemsError
+from cdisc_map.io.xpt import read_xpt
 from cdisc_map.report import ReportInputs, build_page, report_after_run, study_report_settings, write_outcomes_report
-from cdisc_map.report.settings import settings_from
+from cdisc_map.report.endpoints import KAPLAN_MEIER, analyse_adtte
+from cdisc_map.report.settings import ReportSettings, settings_from
 
 BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
 
@@ -95,3 +97,31 @@ def test_after_a_run_a_report_that_cannot_be_made_is_a_warning(out):
     path, problems = report_after_run(out, "NCT06111625", None)
     assert path is None and problems and all(p.severity == "warning" for p in problems)
     assert problems[0].message.startswith("outcomes report not written")
+
+
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+
+
+@pytest.mark.skipif(not (REFERENCE / "cdiscpilot01-adam" / "adtte.xpt").is_file(),
+                    reason="../shared/reference/ (the CDISC pilot package, written by SAS) is not on this machine")
+def test_the_cdisc_pilot_adtte_written_by_sas_is_reported_per_treatment_group():
+    """Another tool's ADTTE: three arms (TRTP), Kaplan-Meier per arm as lifelines gives it; the pilot's
+    ts.xpt holds a Windows-1252 byte, which costs a warning and the TS lines, not the report."""
+    lifelines = pytest.importorskip("lifelines")
+    adam, sdtm = REFERENCE / "cdiscpilot01-adam", REFERENCE / "cdiscpilot01-sdtm"
+    text, problems = build_page(ReportInputs.of_files(adam / "adtte.xpt", adam / "adsl.xpt", sdtm))
+    assert [(p.dataset, p.severity) for p in problems] == [("TS", "warning")]
+    adtte = read_xpt(adam / "adtte.xpt")[0]
+    (ttde,), _ = analyse_adtte(adtte, read_xpt(adam / "adsl.xpt")[0], ReportSettings())
+    assert (ttde.paramcd, ttde.method, ttde.group_variable) == ("TTDE", KAPLAN_MEIER, "TRTP")
+    assert [g.name for g in ttde.groups] == ["Placebo", "Xanomeline High Dose", "Xanomeline Low Dose"]
+    for group in ttde.groups:
+        rows = adtte[adtte["TRTP"] == group.name]
+        fitter = lifelines.KaplanMeierFitter().fit(rows["ADT"] - rows["STARTDT"], rows["CNSR"] == 0)
+        assert group.median().value == fitter.median_survival_time_, group.name
+        for day in range(0, int(group.curve.last_time) + 1, 7):
+            assert group.curve.at(day).value == pytest.approx(fitter.survival_function_.loc[:day].iloc[-1, 0],
+                                                              abs=1e-12), (group.name, day)
+        assert f"{group.name} (N={len(rows)})" in text
+    dm = read_xpt(sdtm / "dm.xpt")[0]
+    assert f'<td>Screened</td><td class="n">{dm["USUBJID"].nunique()}</td>' in text

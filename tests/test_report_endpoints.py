@@ -102,6 +102,8 @@ def test_settings_can_name_the_competing_codes_or_ask_for_a_cumulative_incidence
     (incidence,), _ = analyse_adtte(none, None, settings_from({"cumulative_incidence": ["AGVHD"]}))
     assert (plain.method, incidence.method) == (KAPLAN_MEIER, AALEN_JOHANSEN)
     assert incidence.groups[0].curve.at(50).value == pytest.approx(1 - plain.groups[0].curve.at(50).value)
+    assert any("No competing event in the data" in note for note in incidence.notes)
+    assert not any("No competing event" in note for note in plain.notes)
 
 
 def test_a_code_described_both_as_an_event_and_a_censoring_is_censored_with_a_warning():

@@ -90,14 +90,18 @@ def build_page(inputs: ReportInputs, settings: ReportSettings | None = None,
     sources: list[Source] = []
     adtte = _read(inputs, inputs.adtte, "ADTTE", sources)
     adsl = _read(inputs, inputs.adsl, "ADSL", sources) if inputs.adsl else None
+    problems: list[Problem] = []
     sdtm = {}
     if inputs.sdtm is not None:
         for domain in SDTM_DOMAINS:
             path = inputs.sdtm / f"{domain.lower()}.xpt"
             if path.is_file():
-                sdtm[domain] = _read(inputs, path, domain, sources)
+                try:
+                    sdtm[domain] = _read(inputs, path, domain, sources)
+                except ProblemsError as exc:  # the summary does without it; the endpoints do not need it
+                    problems += [replace(p, severity="warning", message=f"{p.message}; {domain} is left out of the "
+                                         "disposition and exposure summary") for p in exc.problems]
     studyid = _study_id(adtte, adsl)
-    problems: list[Problem] = []
     chosen = _settings_for(studyid, settings, fallback, problems)
     endpoints, found = analyse_adtte(adtte, adsl, chosen, file=inputs.name(inputs.adtte))
     problems += found
@@ -151,7 +155,13 @@ def report_after_run(out_dir: Path, studyid: str,
 def _read(inputs: ReportInputs, path: Path, dataset: str, sources: list[Source]) -> pd.DataFrame:
     if not Path(path).is_file():
         raise ProblemsError([Problem(f"{dataset} file not found", file=str(path), dataset=dataset)])
-    frame, meta = read_xpt(path)
+    try:
+        frame, meta = read_xpt(path)
+    except UnicodeDecodeError as exc:  # pyreadstat decodes text as UTF-8; a legacy file may hold Windows-1252
+        raise ProblemsError([Problem(f"cannot read the text of {dataset} as UTF-8 ({exc.reason} at byte "
+                                     f"{exc.start} of a value)", file=str(path), dataset=dataset,
+                                     hint="a file written in another encoding (Windows-1252, say) needs converting "
+                                          "to UTF-8 first")]) from exc
     sources.append(Source(dataset, inputs.name(path), meta.created.strip(), len(frame)))
     return frame
 

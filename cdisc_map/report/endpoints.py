@@ -188,7 +188,7 @@ def _days_from_origin(records: pd.DataFrame, file: str | None, problems: list[Pr
         values = ", ".join(sorted(set(units[unknown]) - {""})) or "blank"
         notes.append(f"AVALU {values}: AVAL taken as days from the origin where ADT or STARTDT is missing.")
     from_aval = aval * factor.fillna(1.0)
-    in_days = factor == 1.0
+    in_days = factor.fillna(1.0) == 1.0  # DAYS, or no unit (taken as days)
     offsets = (aval - from_dates)[from_dates.notna() & aval.notna() & in_days]
     distinct = sorted(set(offsets.round(9)))
     if distinct == [1.0]:
@@ -243,6 +243,9 @@ def _endpoint(records: pd.DataFrame, paramcd: str, settings: ReportSettings, gro
         curve = estimator(time, group_status) if incidence else estimator(time, group_status == 1)
         groups.append(GroupResult(name, time, group_status, curve))
     endpoint_notes = list(notes)
+    if incidence and not any(code.role == COMPETING for code in codes):
+        endpoint_notes.append("No competing event in the data; the report settings list the parameter as a "
+                              "cumulative incidence, which is then 1 - Kaplan-Meier.")
     day_zero = int(((usable["TIME"] == 0) & (status == 1)).sum())
     if day_zero:
         endpoint_notes.append(f"{day_zero} event(s) on day 0 (ADT = STARTDT): the curve moves at the origin.")

@@ -67,8 +67,9 @@ def endpoint_svg(endpoint: Endpoint, prefix: str) -> str:
 
 
 def axis_limit(endpoint: Endpoint) -> float:
-    """The right end of the time axis: the last time observed or the last time point, on a tick."""
-    last = max([group.curve.last_time for group in endpoint.groups] + [p.days for p in endpoint.timepoints] + [1.0])
+    """The right end of the time axis: the last time observed, on a tick (a time point after it has no
+    estimate, so it does not stretch the axis)."""
+    last = max([group.curve.last_time for group in endpoint.groups] + [1.0])
     step = _step(last, DAY_STEPS)
     return step * math.ceil(last / step)
 
@@ -114,7 +115,7 @@ def _draw(endpoint: Endpoint) -> Figure:
     extra = [Line2D([], [], color="#000000", marker="|", linestyle="none", markersize=7, label="censored")]
     if single:
         extra.insert(0, Patch(facecolor=BAND, edgecolor="none", label="95% CI"))
-    plot.legend(handles=handles + extra, loc="upper right" if endpoint.incidence else "lower left", frameon=True,
+    plot.legend(handles=handles + extra, loc="best", frameon=True,
                 framealpha=0.92, edgecolor="#bbbbbb", fontsize=7.5)
     _risk_table(risk, endpoint.groups, ticks)
     return figure
