@@ -13,8 +13,8 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 
-from cdisc_map import __version__
 from cdisc_map.core.problems import Problem
 from cdisc_map.report.disposition import Disposition, Spread, percent
 from cdisc_map.report.endpoints import AALEN_JOHANSEN, CENSORED, COMPETING, EVENT, Endpoint, format_days
@@ -78,9 +78,17 @@ def render_page(page: Page) -> str:
     for endpoint in page.endpoints:
         parts += _endpoint(endpoint)
     parts += _methods(page)
-    parts.append(f'<p class="muted">Made by cdisc-map {e(__version__)}.</p>')
+    parts.append(f'<p class="muted">Made by cdisc-map {e(_version())}.</p>')
     parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
+
+
+def _version() -> str:
+    """The installed cdisc-map's version (the package root is the API façade, above this layer)."""
+    try:
+        return metadata.version("cdisc-map")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def anchor(paramcd: str) -> str:
