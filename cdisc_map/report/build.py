@@ -17,6 +17,7 @@ import pandas as pd
 
 from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.io.xpt import read_xpt
+from cdisc_map.report.columns import distinct_text
 from cdisc_map.report.disposition import summarise_disposition
 from cdisc_map.report.endpoints import analyse_adtte
 from cdisc_map.report.page import Page, Source, render_page
@@ -169,7 +170,7 @@ def _read(inputs: ReportInputs, path: Path, dataset: str, sources: list[Source])
 def _study_id(adtte: pd.DataFrame, adsl: pd.DataFrame | None) -> str:
     for frame in (adtte, adsl):
         if frame is not None and "STUDYID" in frame.columns:
-            values = sorted({str(v).strip() for v in frame["STUDYID"] if isinstance(v, str) and v.strip()})
+            values = sorted(distinct_text(frame["STUDYID"]))
             if values:
                 return ", ".join(values)
     return "(no STUDYID)"

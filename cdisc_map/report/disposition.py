@@ -33,6 +33,7 @@ import pandas as pd
 from cdisc_map.core.dates import parse_iso
 from cdisc_map.core.problems import DateError
 from cdisc_map.core.text import number_text
+from cdisc_map.report.columns import column_text, distinct_text
 
 PER_DAY_SUFFIXES = ("/DAY", "/D")
 DOSES_PER_DAY = {"QD": 1, "BID": 2, "TID": 3, "QID": 4}
@@ -132,11 +133,7 @@ def summarise_disposition(sdtm: Mapping[str, pd.DataFrame]) -> Disposition:
 
 def _text(frame: pd.DataFrame, column: str, upper: bool = True) -> pd.Series:
     """A text column trimmed (and upper-cased, to compare), "" for missing or absent."""
-    if column not in frame.columns:
-        return pd.Series("", index=frame.index, dtype=object)
-    values = frame[column]
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-    return text.str.upper() if upper else text
+    return column_text(frame, column, upper)
 
 
 def _number(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -148,7 +145,7 @@ def _number(frame: pd.DataFrame, column: str) -> pd.Series:
 def _subjects(frame: pd.DataFrame | None) -> set[str]:
     if frame is None or "USUBJID" not in frame.columns:
         return set()
-    return {str(value) for value in frame["USUBJID"] if isinstance(value, str) and value.strip()}
+    return set(distinct_text(frame["USUBJID"]))
 
 
 def _investigational(ts: pd.DataFrame | None, ex: pd.DataFrame | None) -> set[str]:

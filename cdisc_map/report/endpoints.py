@@ -38,6 +38,7 @@ import pandas as pd
 
 from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.core.text import number_text
+from cdisc_map.report.columns import column_text, distinct_text, trimmed
 from cdisc_map.report.estimates import Curve, Estimate, aalen_johansen, kaplan_meier
 from cdisc_map.report.settings import UNIT_DAYS, ReportSettings, TimePoint
 
@@ -167,7 +168,7 @@ def _groups(records: pd.DataFrame, adsl: pd.DataFrame | None, settings: ReportSe
 
 
 def _group_text(values: pd.Series) -> pd.Series:
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    text = trimmed(values)
     return text.where(text != "", "(no treatment)")
 
 
@@ -180,8 +181,7 @@ def _days_from_origin(records: pd.DataFrame, file: str | None, problems: list[Pr
                                                                                     errors="coerce")
     aval = pd.to_numeric(records["AVAL"], errors="coerce") if "AVAL" in records.columns \
         else pd.Series(np.nan, index=records.index)
-    units = records["AVALU"].astype(str).str.strip().str.upper() if "AVALU" in records.columns \
-        else pd.Series("", index=records.index)
+    units = column_text(records, "AVALU", upper=True)
     factor = units.map(AVALU_DAYS)
     unknown = aval.notna() & factor.isna() & from_dates.isna()
     if unknown.any():
@@ -256,9 +256,7 @@ def _endpoint(records: pd.DataFrame, paramcd: str, settings: ReportSettings, gro
 
 
 def _first_text(records: pd.DataFrame, column: str) -> str:
-    if column not in records.columns:
-        return ""
-    values = [str(v).strip() for v in records[column] if isinstance(v, str) and v.strip()]
+    values = distinct_text(records[column]) if column in records.columns else []
     return values[0] if values else ""
 
 
@@ -297,13 +295,7 @@ def _code_roles(records: pd.DataFrame, paramcd: str, settings: ReportSettings, f
 
 def _descriptions(records: pd.DataFrame) -> pd.Series:
     """EVNTDESC, else CNSDTDSC, trimmed ("" when neither)."""
-    def column(name: str) -> pd.Series:
-        if name not in records.columns:
-            return pd.Series("", index=records.index)
-        values = records[name]
-        return values.astype(object).where(values.notna(), "").astype(str).str.strip()
-
-    event, censor = column("EVNTDESC"), column("CNSDTDSC")
+    event, censor = column_text(records, "EVNTDESC"), column_text(records, "CNSDTDSC")
     return event.where(event != "", censor)
 
 
