@@ -30,4 +30,5 @@ def column_text(frame: pd.DataFrame, column: str, upper: bool = False) -> pd.Ser
 
 def distinct_text(values: pd.Series) -> list[str]:
     """The distinct non-blank values, trimmed, in order of first appearance."""
-    return [text for text in (str(value).strip() for value in pd.unique(values.dropna())) if text]
+    texts = (str(value).strip() for value in pd.unique(values.dropna()))  # " S-1" and "S-1" are one subject
+    return [text for text in dict.fromkeys(texts) if text]
