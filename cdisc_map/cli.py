@@ -14,6 +14,7 @@ import click
 from cdisc_map import __version__
 from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
 from cdisc_map.pipeline import run_study
+from cdisc_map.report import ReportInputs, load_report_settings, study_report_settings, write_outcomes_report
 from cdisc_map.spec.check import check_study
 from cdisc_map.standards.download import (
     BASE_URL_VARIABLE,
@@ -116,6 +117,8 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
     counts = ", ".join(f"{n} {severity}(s)" for severity, n in summary.validation.items())
     if summary.reports:
         click.echo(f"\nValidation: {counts}; report in {summary.reports[-1]}")
+    if summary.outcomes:
+        click.echo(f"Outcomes report: {summary.outcomes}")
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.times.seconds.items())
     click.echo(f"\nTime by stage: {stages}.")
     warnings = len(summary.problems)
@@ -342,6 +345,41 @@ def ct_download(release: str | None, packages: tuple[str, ...], base_url: str | 
         click.echo("\nThe downloaded files were not installed.", err=True)
         sys.exit(1)
     _print_download(report)
+
+
+@main.command("report")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--adtte", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="An ADTTE (XPT) to report instead of OUT's, e.g. one another tool wrote.")
+@click.option("--adsl", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The ADSL that goes with --adtte (treatment groups).")
+@click.option("--sdtm", "sdtm_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="The SDTM package that goes with --adtte, for the disposition and exposure summary.")
+@click.option("--settings", "settings_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Report settings (report.yaml: time points per parameter, ...); default: the bundled "
+                   "study's, for its own packages.")
+def report(out_dir: Path, adtte: Path | None, adsl: Path | None, sdtm_dir: Path | None,
+           settings_file: Path | None) -> None:
+    """Write OUT/report/index.html: each endpoint of ADTTE as a Kaplan-Meier or cumulative-incidence
+    curve with numbers at risk and estimates, and the study's disposition and exposure.
+
+    OUT is the output tree of `cdisc-map run`; with --adtte the report reads the files given instead
+    and is written under OUT. Exit status: 0 when written, 2 when the input cannot be read.
+    """
+    if (adsl or sdtm_dir) and not adtte:
+        click.echo("Error: --adsl and --sdtm go with --adtte", err=True)
+        sys.exit(2)
+    try:
+        settings = load_report_settings(settings_file) if settings_file else None
+        inputs = ReportInputs.of_files(adtte, adsl, sdtm_dir) if adtte else ReportInputs.of_tree(out_dir)
+        written = write_outcomes_report(out_dir, inputs, settings=settings,
+                                        fallback=None if settings else study_report_settings(BUNDLED_STUDY))
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo("\nNo report written.", err=True)
+        sys.exit(2)
+    _print_problems(written.problems)
+    click.echo(f"Outcomes report: {written.path}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.core.timing import StageTimes
 from cdisc_map.define.build import PackageInfo, build_define
 from cdisc_map.io.package import adam_folder, sdtm_folder, write_package
+from cdisc_map.report import report_after_run, study_report_settings
 from cdisc_map.sdtm.build import build_sdtm
 from cdisc_map.spec.check import load_study
 from cdisc_map.standards.codelists import Terminology
@@ -41,6 +42,7 @@ class RunSummary:
     times: StageTimes = field(default_factory=StageTimes)
     validation: dict[str, int] = field(default_factory=dict)  # severity -> findings
     reports: list[Path] = field(default_factory=list)
+    outcomes: Path | None = None  # OUT/report/index.html
 
 
 def write_define_files(define, folder: Path, created) -> None:
@@ -68,6 +70,7 @@ def run_study(
                                      hint="give the folder holding study.yaml, e.g. mappings/nct06111625")])
     progress(f"Reading specs from {study_dir}")
     study = load_study(study_dir, standards)
+    report_settings = study_report_settings(study_dir)  # a wrong report.yaml stops the run before any write
     raw_dir = Path(raw_dir) if raw_dir else study.default_raw_dir()
     if raw_dir is None or not raw_dir.is_dir():
         raise ProblemsError([Problem("raw export folder does not exist", file=str(raw_dir),
@@ -85,6 +88,10 @@ def run_study(
                                    standards=standards)
             report.path = packages.as_posix()  # relative to OUT: the same run elsewhere gives the same report
             summary.reports = write_reports(report, Path(out_dir) / "validation")
+        progress("Writing the outcomes report")
+        with summary.times.stage("report"):
+            summary.outcomes, problems = report_after_run(Path(out_dir), study.study_id, report_settings)
+        summary.problems += problems
     summary.validation = report.severity_totals()
     return summary
 
