@@ -15,7 +15,8 @@ from cdisc_map import __version__
 from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
 from cdisc_map.pipeline import run_study
 from cdisc_map.report import ReportInputs, load_report_settings, study_report_settings, write_outcomes_report
-from cdisc_map.spec.check import check_study
+from cdisc_map.sdtm.forms import read_raw_forms
+from cdisc_map.spec.check import check_study, raw_column_problems
 from cdisc_map.standards.download import (
     BASE_URL_VARIABLE,
     DEFAULT_TIMEOUT,
@@ -164,10 +165,22 @@ def rules() -> None:
               help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
               help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
-def check_spec(study_dir: Path, ct_file: Path | None, standards_dir: Path | None) -> None:
-    """Check a study's mapping specs: each problem with file, line and what to write instead."""
+@click.option("--raw", "raw_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="The raw export whose columns the specs are checked against (default: the one study.yaml names).")
+def check_spec(study_dir: Path, ct_file: Path | None, standards_dir: Path | None, raw_dir: Path | None) -> None:
+    """Check a study's mapping specs: each problem with file, line and what to write instead.
+
+    With the raw export (--raw, else the folder study.yaml names when it exists), every
+    column the specs read is checked against the export's forms too.
+    """
     try:
-        study, problems = check_study(study_dir, Standards.from_options(standards_dir, ct_file))
+        standards = Standards.from_options(standards_dir, ct_file)
+        study, problems = check_study(study_dir, standards)
+        folder = raw_dir or (study.default_raw_dir() if study else None)
+        if study is not None and folder is not None and folder.is_dir():
+            forms, unreadable = read_raw_forms(study, folder)
+            problems += unreadable + raw_column_problems(
+                study, {name: list(map(str, form.frame.columns)) for name, form in forms.items()})
     except CdiscMapError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)

@@ -188,7 +188,7 @@ def test_a_missing_raw_column_names_the_file_and_a_likely_new_name(tmp_path):
     study = make_study(tmp_path / "s")
     (study / "raw" / "dose.csv").write_text("Subject,Dates,Dose,Unit\n001,06/01/2024,10,mg\n")
     found = run_problems(study, tmp_path / "out")
-    assert any("dose.csv, row 1, column 'Date': required raw column 'Date' is missing" in p and "'Dates'" in p
+    assert any("dose.csv, row 1, column 'Date': form 'dosing' has no column 'Date'" in p and "'Dates'" in p
                for p in found), found
 
 

@@ -35,7 +35,7 @@ def missing_column_problem(raw: RawForm, column: str, why: str) -> Problem:
     close = closest(column, list(map(str, raw.frame.columns)))
     hint = f"did the export rename it to {close!r}?" if close else "columns present: " + ", ".join(
         map(str, raw.frame.columns))
-    return Problem(f"required raw column {column!r} is missing ({why})", file=str(raw.path), row=1,
+    return Problem(f"form {raw.name!r} has no column {column!r} ({why})", file=str(raw.path), row=1,
                    column=column, hint=hint)
 
 

@@ -57,11 +57,14 @@ def load_study(study_dir: Path, standards: Standards | None = None) -> StudySpec
     return study
 
 
-def check_study(study_dir: Path, standards: Standards | None = None) -> tuple[StudySpec | None, list[Problem]]:
+def check_study(study_dir: Path, standards: Standards | None = None,
+                raw_columns: dict[str, list[str]] | None = None) -> tuple[StudySpec | None, list[Problem]]:
     """Every problem of a study folder's specs, without raising (for `check-spec`).
 
     Codelists and IG metadata are those of the releases study.yaml names, from
-    `standards` (default: the standards home, else the bundled subset).
+    `standards` (default: the standards home, else the bundled subset). Given the raw
+    forms' columns (form name -> column names, as an export has them), every column a
+    spec reads is checked against them too.
     """
     study, problems = read_study(study_dir)
     if study is None:
@@ -75,7 +78,60 @@ def check_study(study_dir: Path, standards: Standards | None = None) -> tuple[St
         problems += check_sdtm_spec(spec, study, catalog, terminology, sdtmig)
     problems += _plan_problems(study)
     problems += check_adam_specs(study, catalog)
+    if raw_columns is not None:
+        problems += raw_column_problems(study, raw_columns)
     return study, problems
+
+
+def raw_column_problems(study: StudySpec, raw_columns: dict[str, list[str]]) -> list[Problem]:
+    """Every raw column the specs read, checked against the columns the export's forms have."""
+    problems: list[Problem] = []
+    forms = study.forms
+
+    def missing(form: str, column: str, path: str, row: int | None, dataset: str | None = None) -> None:
+        present = raw_columns.get(form, [])
+        problems.append(Problem(f"form {form!r} has no column {column!r}", file=path, row=row, dataset=dataset,
+                                column=column, hint=did_you_mean(column, present) or (
+                                    "its columns: " + ", ".join(present[:30]) + (" ..." if len(present) > 30
+                                                                                 else ""))))
+
+    for name, form in forms.items():
+        if name in raw_columns and form.subject not in raw_columns[name]:
+            missing(name, form.subject, str(study.path), study.line("raw", "forms", name, "subject"))
+    block = study.data["subjects"]
+    subjects_form = study.subjects_form
+    if subjects_form in raw_columns:
+        for key in ("site", "subjid", "usubjid"):
+            value = block.get(key)
+            columns = {value} if isinstance(value, str) else reads(value).columns if isinstance(value, dict) \
+                else set()
+            for column in sorted(columns - set(raw_columns[subjects_form])):
+                missing(subjects_form, column, str(study.path), study.line("subjects", key))
+    for spec in study.sdtm:
+        common = {var: (m, ("variables", var)) for var, m in spec.data.get("variables", {}).items()}
+        common.update({f"supp {q}": (m, ("supp", q)) for q, m in spec.data.get("supp", {}).items()})
+        for index, source in enumerate(spec.data["sources"]):
+            if "form" not in source or source["form"] not in raw_columns:
+                continue
+            available = set(raw_columns[source["form"]])
+            for join in source.get("join", []):
+                available |= set(raw_columns.get(join["form"], []))
+            located = dict(common)
+            for block_name in ("variables", "supp"):
+                located.update({f"{block_name} {var}": (m, ("sources", index, block_name, var))
+                                for var, m in source.get(block_name, {}).items()})
+            wanted: list[tuple[str, tuple]] = []
+            for mapping, trail in located.values():
+                if isinstance(mapping, dict):
+                    wanted += [(column, trail) for column in sorted(reads(mapping).columns)]
+            for key in ("where",):
+                if isinstance(source.get(key), dict):
+                    wanted += [(name, ("sources", index, key)) for kind, name in conditions.fields(source[key])
+                               if kind == "col"]
+            for column, trail in wanted:
+                if column not in available:
+                    missing(source["form"], column, str(spec.path), spec.line(*trail), spec.name)
+    return problems
 
 
 # --- what each dataset of the study will hold --------------------------------------------------
