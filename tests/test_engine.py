@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_spec_corpus import make_study
+from test_spec_corpus import EX_YAML, make_study
 
 from cdisc_map.core.problems import ProblemsError
 from cdisc_map.mapping import MappingWarning, apply_mapping
@@ -284,3 +284,43 @@ def test_seq_in_an_explicit_order_within_each_subject():
                            built={"USUBJID": ["S1", "S1", "S1", "S2"],
                                   "AESTDTC": ["2024-03-05", "2024-01-02", "2024-03-05", "2024-01-01"]})
     assert values.tolist() == [2.0, 1.0, 3.0, 1.0]
+
+
+EX_YAML_WITHOUT_UNIT_CT = EX_YAML.replace("EXDOSU: {ct: UNIT, col: Unit}", 'EXDOSU: {constant: "mg"}')
+
+DS_YAML = """\
+dataset: DS
+keys: [STUDYID, USUBJID, DSSTDTC, DSDECOD]
+sources: [{form: dosing}]
+value_level:
+  DSDECOD:
+    - {where: {var: DSCAT, eq: PROTOCOL MILESTONE}, ct: PROTMLST}
+    - {where: {var: DSCAT, eq: DISPOSITION EVENT}, ct: NCOMPLT}
+variables:
+  STUDYID: {derive: studyid}
+  DOMAIN: {constant: DS}
+  USUBJID: {derive: usubjid}
+  DSSEQ: {derive: seq}
+  DSTERM: {copy: Unit}
+  DSDECOD: {copy: Unit}
+  DSCAT: {when: [{if: {col: Unit, eq: COMPLETED}, then: {constant: DISPOSITION EVENT}}],
+          else: {constant: PROTOCOL MILESTONE}}
+  DSSTDTC: {date: Date, format: DD/MM/YYYY}
+"""
+
+
+def test_a_codelist_that_depends_on_a_condition_checks_each_record_against_its_own(tmp_path):
+    study = make_study(tmp_path / "s", "study.yaml", "sdtm: [dm, ex]", "sdtm: [dm, ex, ds]")
+    (study / "sdtm" / "ds.yaml").write_text(DS_YAML)
+    # COMPLETED is an NCOMPLT term; RANDOMIZED a PROTMLST term, but not an NCOMPLT one
+    (study / "raw" / "dose.csv").write_text("Subject,Date,Dose,Unit\n001,06/01/2024,10,COMPLETED\n"
+                                            "002,08/01/2024,10,RANDOMIZED\n")
+    (study / "sdtm" / "ex.yaml").write_text(EX_YAML_WITHOUT_UNIT_CT)
+    summary = run_study(study, out_dir=tmp_path / "out")
+    assert not [p for p in summary.problems if "DSDECOD" in str(p)]
+    (study / "raw" / "dose.csv").write_text("Subject,Date,Dose,Unit\n001,06/01/2024,10,RANDOMIZED\n"
+                                            "002,08/01/2024,10,COMPLETED\n")
+    (study / "sdtm" / "ds.yaml").write_text(DS_YAML.replace("eq: COMPLETED", "eq: RANDOMIZED"))
+    found = [str(p) for p in run_study(study, out_dir=tmp_path / "out2").problems]
+    wrong = [p for p in found if "DSDECOD value is not in the extensible codelist NCOMPLT" in p]
+    assert wrong and "where DSCAT = 'DISPOSITION EVENT'" in wrong[0] and "'RANDOMIZED'" in wrong[0], found

@@ -24,6 +24,8 @@ class Variable:
     role: str = ""
     codelist: str = ""  # the codelist the values come from (short name or C-code), "" for none
     extended: tuple[str, ...] = ()  # values the study adds to that codelist (sponsor extensions)
+    #: codelists that depend on a condition: (condition, codelist) per rule, first rule met wins
+    value_codelists: tuple[tuple[dict, str], ...] = ()
     origin: str = ""
     source: str = ""
     method: str = ""

@@ -471,6 +471,21 @@ def check_sdtm_spec(spec: DatasetSpec, study: StudySpec, catalog: Catalog, termi
     for key in spec.keys:
         if key not in own:
             problem(f"key {key} is not mapped", "keys", hint=did_you_mean(key, sorted(own)) or f"map {key}")
+    for var, rules in spec.data.get("value_level", {}).items():
+        if var not in own:
+            problem(f"value_level names {var}, which {spec.name} does not map", "value_level", var,
+                    hint=did_you_mean(var, sorted(own)))
+        for index, rule in enumerate(rules):
+            _check_condition(rule["where"], ("value_level", var, index, "where"), context, None)
+            if any(kind == "col" for kind, _name in conditions.fields(rule["where"])):
+                problem(f"value_level {var}: a rule's condition reads the dataset's variables (var:), not raw "
+                        "columns (col:)", "value_level", var, index, "where")
+            if terminology is not None:
+                try:
+                    terminology.codelist(rule["ct"])
+                except (KeyError, LookupError, ValueError):
+                    problem(f"value_level {var}: codelist {rule['ct']!r} is not in {terminology.description}",
+                            "value_level", var, index, "ct", hint="write a codelist's short name or NCI C-code")
     for index, check in enumerate(spec.data.get("checks", [])):
         for var in check.get("start_before_end", []):
             if var not in own:

@@ -173,6 +173,15 @@ def _dataset_schema() -> dict:
             "sources": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/sdtm_source"}},
             "variables": {"$ref": "#/$defs/variables"},
             "supp": {"$ref": "#/$defs/supp"},
+            "value_level": {
+                "type": "object", "propertyNames": {"$ref": "#/$defs/varname"},
+                "description": "Codelists that depend on a condition (value-level metadata): for each variable, "
+                               "rules {where, ct}; a record takes the codelist of the first rule it meets.",
+                "additionalProperties": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "additionalProperties": False, "required": ["where", "ct"],
+                    "properties": {"where": {"$ref": "#/$defs/condition"},
+                                   "ct": {"type": "string", "minLength": 1,
+                                          "description": "The codelist (short name or NCI C-code)."}}}}},
             "checks": {"type": "array", "items": {
                 "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
                 "properties": {"start_before_end": {"type": "array", "items": {"$ref": "#/$defs/varname"},
