@@ -210,7 +210,7 @@ def _adsl_schema() -> dict:
 
 
 def _tte_schema() -> dict:
-    defs = _defs(ADAM)
+    defs = {name: value for name, value in _defs(ADAM).items() if name in ("varname", "dataset", "scalar", "condition")}
     defs["tte_source"] = {
         "type": "object", "additionalProperties": False, "required": ["dataset", "var", "desc"],
         "properties": {
