@@ -13,16 +13,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdisc_map import __version__
 from cdisc_map.adam import build_adam, load_adam_specs, tte_method
-from cdisc_map.define.build import PackageInfo, build_define
 from cdisc_map.core.problems import Problem, ProblemsError
-from cdisc_map.io.package import adam_folder, sdtm_folder, write_package
+from cdisc_map.core.timing import StageTimes
+from cdisc_map.define.build import PackageInfo, build_define
+from cdisc_map.io.datasetjson import Context
+from cdisc_map.io.package import (
+    DATASET_FORMATS,
+    DEFAULT_FORMATS,
+    adam_folder,
+    check_formats,
+    primary_format,
+    sdtm_folder,
+    write_package,
+)
 from cdisc_map.sdtm.build import build_sdtm
 from cdisc_map.spec.study import load_study
 from cdisc_map.standards.adam_metadata import load_adamig
 from cdisc_map.standards.metadata import load_sdtmig
 from cdisc_map.standards.terminology import load_ct
-from cdisc_map.core.timing import StageTimes
 from cdisc_map.validate import validate_path, write_reports
 from define_xml import write_define, write_stylesheet
 
@@ -55,8 +65,13 @@ def run_study(
     raw_dir: Path | None = None,
     out_dir: Path = Path("build"),
     progress: Callable[[str], None] = lambda message: None,
+    formats: tuple[str, ...] | None = None,
 ) -> RunSummary:
-    """Convert one study; raise ProblemsError (nothing written) when any error is found."""
+    """Convert one study; raise ProblemsError (nothing written) when any error is found.
+
+    `formats` are the dataset files to write (xpt, json, ndjson); default: study.yaml's
+    `output: {formats: [...]}`, else XPT only.
+    """
     study_dir = Path(study_dir)
     if not study_dir.is_dir():
         raise ProblemsError([Problem("study folder does not exist", file=str(study_dir),
@@ -67,9 +82,10 @@ def run_study(
     if raw_dir is None or not raw_dir.is_dir():
         raise ProblemsError([Problem("raw export folder does not exist", file=str(raw_dir),
                                      hint="pass --raw DIR, or set raw.dir in study.yaml")])
+    formats = check_formats(formats) if formats else study_formats(study)
     summary = RunSummary()
     with fewer_gc_passes():
-        _convert(study, study_dir, raw_dir, Path(out_dir), summary, progress)
+        _convert(study, study_dir, raw_dir, Path(out_dir), summary, progress, formats)
         # The datasets built in memory are gone by now: validation reads back what was written.
         progress("Validating the packages")
         with summary.times.stage("validate"):
@@ -79,6 +95,12 @@ def run_study(
             summary.reports = write_reports(report, Path(out_dir) / "validation")
     summary.validation = report.severity_totals()
     return summary
+
+
+def study_formats(study) -> tuple[str, ...]:
+    """The dataset formats study.yaml asks for (`output: {formats: [xpt, json]}`), else XPT."""
+    asked = study.data.get("output", {}).get("formats")
+    return check_formats(asked, where=str(study.path)) if asked else DEFAULT_FORMATS
 
 
 @contextmanager
@@ -98,7 +120,7 @@ def fewer_gc_passes() -> Iterator[None]:
 
 
 def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunSummary,
-             progress: Callable[[str], None]) -> None:
+             progress: Callable[[str], None], formats: tuple[str, ...] = DEFAULT_FORMATS) -> None:
     """Build SDTM and ADaM in memory and write both packages (nothing written on any error)."""
     times = summary.times
     progress(f"Mapping raw export {raw_dir}")
@@ -130,13 +152,17 @@ def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunS
         packages.append((adam_folder(out_dir, study.study_id), adam,
                          PackageInfo("Analysis", "ADaMIG", study.adamig_version, "ADaM"),
                          load_adamig(study.adamig_version)))
+    suffix = DATASET_FORMATS[primary_format(formats)]
     for target, datasets, info, ig in packages:
         with times.stage("define.xml"):
-            define = build_define(study, datasets, terminology, info, ig=ig)
+            define = build_define(study, datasets, terminology, info, ig=ig, data_suffix=suffix)
         progress(f"Writing {len(datasets)} {info.purpose.lower()} datasets and define.xml to {target}")
-        with times.stage("write XPT"):
+        context = Context(study_oid=define.study_oid, metadata_version_oid=define.mdv_oid, metadata_ref="define.xml",
+                          originator=study.data["study"].get("sponsor"), source_system=("cdisc-map", __version__))
+        with times.stage("write XPT" if formats == DEFAULT_FORMATS else "write datasets"):
             write_package(datasets, target,
-                          extra=lambda folder, created, define=define: write_define_files(define, folder, created))
+                          extra=lambda folder, created, define=define: write_define_files(define, folder, created),
+                          formats=formats, context=context)
         for dataset in datasets:
             summary.written.append(Written(dataset.name, len(dataset.frame), len(dataset.variables),
-                                           target / f"{dataset.name.lower()}.xpt"))
+                                           target / f"{dataset.name.lower()}{suffix}"))
