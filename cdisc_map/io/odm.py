@@ -208,8 +208,7 @@ def _form_rows(document: OdmDocument, form: str) -> tuple[list[tuple], list[str]
                 raise ProblemsError([Problem(
                     f"item group {group_oid!r} repeats within one record of form {form!r} (its records start at "
                     f"lines {seen[group_oid].line} and {record.line}), but the file declares it non-repeating",
-                    file=str(document.path), row=record.line,
-                    hint=f"read it with item_group: {group_oid}, one row per record")])
+                    file=str(document.path), hint=f"read it with item_group: {group_oid}, one row per record")])
             seen[group_oid] = record
     declared_items = [oid for group in group_order if group in document.groups
                       for oid in document.groups[group].items]
