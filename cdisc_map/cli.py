@@ -13,6 +13,9 @@ import click
 
 from cdisc_map import __version__
 from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
+from cdisc_map.io.convert import convert_dataset
+from cdisc_map.io.datasetjson import Context
+from cdisc_map.io.package import check_formats
 from cdisc_map.pipeline import run_study
 from cdisc_map.report import ReportInputs, load_report_settings, study_report_settings, write_outcomes_report
 from cdisc_map.sdtm.forms import read_raw_forms
@@ -81,13 +84,16 @@ def main() -> None:
               help="Folder of the raw export (default: the one study.yaml names).")
 @click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path),
               help="Output tree (eCTD layout).")
+@click.option("--formats", callback=lambda ctx, param, value: _formats(value), metavar="LIST",
+              help="Dataset files to write, comma-separated: xpt, json, ndjson (Dataset-JSON 1.1) "
+                   "[default: study.yaml's output.formats, else xpt].")
 @click.option("--quiet", is_flag=True, help="Only the summary and problems.")
 @click.option("--ct", "ct_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
               help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
-def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool, ct_file: Path | None,
-        standards_dir: Path | None) -> None:
+def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, formats: tuple[str, ...] | None,
+        quiet: bool, ct_file: Path | None, standards_dir: Path | None) -> None:
     """Convert a study's raw export into its SDTM package.
 
     STUDY_DIR defaults to the bundled NCT06111625 study with its fixture export.
@@ -97,7 +103,8 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
     progress = Progress(quiet)
     try:
         standards = Standards.from_options(standards_dir, ct_file)
-        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress, standards=standards)
+        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress, standards=standards,
+                            formats=formats)
     except ProblemsError as exc:
         progress.done()
         _print_problems(exc.problems)
@@ -125,6 +132,38 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
     warnings = len(summary.problems)
     click.echo(f"\nWrote {len(summary.written)} datasets in {elapsed:.1f} s"
                + (f" with {warnings} warning(s)" if warnings else "") + ".")
+
+
+def _formats(value: str | None) -> tuple[str, ...] | None:
+    """`--formats xpt,json` as a tuple of format names; an unknown name is a usage error."""
+    if not value:
+        return None
+    try:
+        return check_formats([part.strip().lower() for part in value.split(",") if part.strip()])
+    except ProblemsError as exc:
+        raise click.BadParameter("; ".join(f"{p.message} ({p.hint})" for p in exc.problems)) from exc
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("target", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--encoding", help="Text encoding of a source XPT file (XPT records none) [default: UTF-8].")
+def convert(source: Path, target: Path, encoding: str | None) -> None:
+    """Convert one dataset between XPT and Dataset-JSON 1.1 (.xpt, .json, .ndjson), losslessly.
+
+    The formats follow the file suffixes: cdisc-map convert adsl.xpt adsl.json, and back.
+    Exit status: 0 when written; 1 when SOURCE cannot be read or its data cannot be
+    written as TARGET (the problems are listed, and TARGET is left as it was).
+    """
+    context = Context(source_system=("cdisc-map", __version__))
+    try:
+        converted = convert_dataset(source, target, context=context, encoding=encoding)
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo(f"\nFailed: {target} was not written.", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {converted.target}: {converted.dataset}, {converted.records} records, "
+               f"{converted.variables} variables.")
 
 
 @main.command()

@@ -110,7 +110,8 @@ def test_the_cdisc_pilot_adtte_written_by_sas_is_reported_per_treatment_group():
     lifelines = pytest.importorskip("lifelines")
     adam, sdtm = REFERENCE / "cdiscpilot01-adam", REFERENCE / "cdiscpilot01-sdtm"
     text, problems = build_page(ReportInputs.of_files(adam / "adtte.xpt", adam / "adsl.xpt", sdtm))
-    assert [(p.dataset, p.severity) for p in problems] == [("TS", "warning")]
+    # at most a warning about ts.xpt's legacy text (a reader that decodes Windows-1252 has none)
+    assert all(p.severity == "warning" and (p.dataset == "TS" or "ts.xpt" in str(p)) for p in problems), problems
     adtte = read_xpt(adam / "adtte.xpt")[0]
     (ttde,), _ = analyse_adtte(adtte, read_xpt(adam / "adsl.xpt")[0], ReportSettings())
     assert (ttde.paramcd, ttde.method, ttde.group_variable) == ("TTDE", KAPLAN_MEIER, "TRTP")

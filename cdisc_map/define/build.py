@@ -97,8 +97,13 @@ class _Collector:
         return oid
 
 
-def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None) -> model.Define:
-    """The define model of one package (every dataset written to one folder)."""
+def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None,
+                 data_suffix: str = ".xpt") -> model.Define:
+    """The define model of one package (every dataset written to one folder).
+
+    `data_suffix` is the file each dataset's def:leaf points at: ".xpt", or ".json"
+    for a package written as Dataset-JSON only.
+    """
     ig_oid = f"STD.{info.standard_name}.{info.standard_version}"
     ct_oid = f"STD.CT.{info.ct_publishing_set}.{study.ct_version}"
     standards = [
@@ -156,7 +161,7 @@ def build_define(study, datasets: list, terminology, info: PackageInfo, ig=None)
             subclasses=["TIME-TO-EVENT"] if {"CNSR", "PARAMCD", "AVAL"} <= set(dataset.frame.columns) else [],
             domain=getattr(dataset, "domain", "") or dataset.name,
             sas_name=dataset.name, standard_oid=ig_oid, comment_oid=comment_oid,
-            leaf_href=f"{dataset.name.lower()}.xpt", leaf_title=f"{dataset.name.lower()}.xpt",
+            leaf_href=f"{dataset.name.lower()}{data_suffix}", leaf_title=f"{dataset.name.lower()}{data_suffix}",
             variables=variables,
         ))
     package = "sdtm" if info.purpose == "Tabulation" else "adam"

@@ -24,7 +24,8 @@ def read_raw_forms(study: StudySpec, raw_dir: Path) -> tuple[dict[str, RawForm],
     problems: list[Problem] = []
     for name, form in study.forms.items():
         try:
-            forms[name] = read_form(raw_dir / form.file, name=name, sheet=form.sheet, encoding=form.encoding)
+            forms[name] = read_form(raw_dir / form.file, name=name, sheet=form.sheet, encoding=form.encoding,
+                                    form=form.form, item_group=form.item_group, column_names=form.column_names)
         except ProblemsError as exc:
             problems += exc.problems
     return forms, problems
