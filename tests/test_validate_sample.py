@@ -13,10 +13,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc_map.io.xpt import read_xpt, write_xpt
 from cdisc_map.standards.metadata import load_sdtmig
 from cdisc_map.validate import exit_code, validate_path
-from cdisc_map.io.xpt import read_xpt, write_xpt
-from define_xml import CodeList, CodeListItem, Dataset, Define, Standard, Variable, write_define
+from define_xml import (
+    CodeList,
+    CodeListItem,
+    Dataset,
+    Define,
+    Method,
+    Standard,
+    Variable,
+    write_define,
+)
 
 STUDY = "NCT06111625"
 CREATED = datetime(2024, 10, 1, 12, 0, tzinfo=UTC)
@@ -32,8 +41,37 @@ def _study_day(date: str, reference: str) -> float:
     return float(days + 1 if days >= 0 else days)
 
 
+def trial_design_frames() -> dict[str, pd.DataFrame]:
+    """TA, TE, TI, TS and TV of a one-arm trial: screening, then treatment."""
+    common = {"STUDYID": STUDY}
+    ta = pd.DataFrame([
+        {**common, "DOMAIN": "TA", "ARMCD": "BLINA", "ARM": ARM, "TAETORD": float(order),
+         "ETCD": code, "ELEMENT": element, "TABRANCH": "", "TATRANS": "", "EPOCH": epoch}
+        for order, code, element, epoch in ((1, "SCRN", "Screening", "SCREENING"),
+                                            (2, "BLINA", "Blinatumomab", "TREATMENT"))])
+    te = pd.DataFrame([
+        {**common, "DOMAIN": "TE", "ETCD": code, "ELEMENT": element, "TESTRL": start,
+         "TEENRL": end, "TEDUR": duration}
+        for code, element, start, end, duration in (
+            ("SCRN", "Screening", "Informed consent", "First dose", "P28D"),
+            ("BLINA", "Blinatumomab", "First dose", "End of study", ""))])
+    ti = pd.DataFrame([{**common, "DOMAIN": "TI", "IETESTCD": "INCL01", "IECAT": "INCLUSION",
+                        "IETEST": "Relapsed or refractory B-ALL"}])
+    ts = pd.DataFrame([
+        {**common, "DOMAIN": "TS", "TSSEQ": 1.0, "TSPARMCD": code, "TSPARM": name, "TSVAL": value,
+         "TSVALCD": value_code, "TSVCDREF": reference, "TSVCDVER": version}
+        for code, name, value, value_code, reference, version in (
+            ("SSTDTC", "Study Start Date", "2024-02-20", "", "", ""),
+            ("PCLAS", "Pharmacologic Class", "Bispecific CD19-directed CD3 T Cell Engager",
+             "", "", ""))])
+    tv = pd.DataFrame([{**common, "DOMAIN": "TV", "VISITNUM": 1.0, "VISIT": "SCREENING",
+                        "TVSTRL": "Up to 28 days before the first dose"}])
+    return {"TA": ta, "TE": te, "TI": ti, "TS": ts, "TV": tv}
+
+
 def sdtm_frames() -> dict[str, pd.DataFrame]:
-    """DM (3 treated subjects, 1 screen failure), EX, AE and SUPPAE, all conformant."""
+    """DM (3 treated subjects, 1 screen failure), EX, AE, SUPPAE and the trial design, all
+    conformant."""
     starts = {1: "2024-03-05T10:00", 2: "2024-04-02T09:30", 3: "2024-05-14T11:15"}
     escalations = {1: "2024-03-08T10:00", 2: "2024-04-05T09:30", 3: "2024-05-17T11:15"}
     ends = {1: "2024-03-12T10:00", 2: "2024-04-09T09:30", 3: "2024-05-21T11:15"}
@@ -86,6 +124,7 @@ def sdtm_frames() -> dict[str, pd.DataFrame]:
             "AEBDSYCD": 10000005.0, "AESOC": "Immune system disorders", "AESOCCD": 10000005.0,
             "AESER": "N", "AEACN": "DOSE NOT CHANGED", "AEREL": "RELATED",
             "AESTDTC": start, "AEENDTC": end, "AESTDY": _study_day(start, starts[n]),
+            "AEENRTPT": "" if end else "ONGOING", "AEENTPT": "" if end else "END OF STUDY",
         })
     ae = pd.DataFrame(ae_rows)
 
@@ -97,7 +136,7 @@ def sdtm_frames() -> dict[str, pd.DataFrame]:
          "IDVARVAL": "1", "QNAM": "AEAGVHGR", "QLABEL": "Acute GVHD Grade (MAGIC)", "QVAL": "II",
          "QORIG": "CRF", "QEVAL": "INVESTIGATOR"},
     ])
-    return {"DM": dm, "EX": ex, "AE": ae, "SUPPAE": suppae}
+    return {"DM": dm, "EX": ex, "AE": ae, "SUPPAE": suppae, **trial_design_frames()}
 
 
 def adam_frames() -> dict[str, pd.DataFrame]:
@@ -132,6 +171,18 @@ LABELS = {
     "ADT": "Analysis Date", "EVNTDESC": "Event or Censoring Description",
     "STUDYID": "Study Identifier", "USUBJID": "Unique Subject Identifier",
 }
+# Trial design datasets the bundled SDTMIG tables do not describe (SDTMIG 3.4 labels).
+TRIAL_DESIGN_LABELS = {
+    "TA": "Trial Arms", "TE": "Trial Elements", "TI": "Trial Inclusion/Exclusion Criteria",
+    "TV": "Trial Visits", "STUDYID": "Study Identifier", "DOMAIN": "Domain Abbreviation",
+    "ARMCD": "Planned Arm Code", "ARM": "Description of Planned Arm",
+    "TAETORD": "Planned Order of Element within Arm", "ETCD": "Element Code",
+    "ELEMENT": "Description of Element", "TABRANCH": "Branch", "TATRANS": "Transition Rule",
+    "EPOCH": "Epoch", "TESTRL": "Rule for Start of Element", "TEENRL": "Rule for End of Element",
+    "TEDUR": "Planned Duration of Element", "IETESTCD": "Incl/Excl Criterion Short Name",
+    "IETEST": "Inclusion/Exclusion Criterion", "IECAT": "Inclusion/Exclusion Category",
+    "VISITNUM": "Visit Number", "VISIT": "Visit Name", "TVSTRL": "Visit Start Rule",
+}
 ADAM_FORMATS = {"HSCTDT": "DATE9.", "STARTDT": "DATE9.", "ADT": "DATE9."}
 
 
@@ -139,6 +190,8 @@ def labels_for(name: str) -> tuple[str, dict[str, str]]:
     """Dataset label and column labels: SDTMIG's for SDTM, the table above for ADaM."""
     if name.startswith("AD"):
         return LABELS[name], LABELS
+    if name in ("TA", "TE", "TI", "TV"):
+        return TRIAL_DESIGN_LABELS[name], TRIAL_DESIGN_LABELS
     standard = load_sdtmig("3.4")
     return (standard.dataset(name).label,
             {v.name: v.label for v in standard.variables(name)})
@@ -168,6 +221,7 @@ def _variable(dataset: str, name: str, frame: pd.DataFrame, label: str,
     return Variable(f"IT.{dataset}.{name}", name, label, data_type, length=length,
                     origin_type="Derived" if numeric else "Collected",
                     origin_source=None if numeric else "Investigator",
+                    method_oid="MT.DERIVED" if numeric else None,
                     codelist_oid="CL.SEX" if name == "SEX" else None,
                     mandatory=name in ("STUDYID", "USUBJID"))
 
@@ -179,7 +233,8 @@ def write_define_for(folder: Path, adam: bool) -> Path:
         frame, meta = read_xpt(path)
         classes = {"DM": "SPECIAL PURPOSE", "EX": "INTERVENTIONS", "CM": "INTERVENTIONS", "AE": "EVENTS",
                    "SUPPAE": "RELATIONSHIP", "ADSL": "SUBJECT LEVEL ANALYSIS DATASET",
-                   "ADTTE": "BASIC DATA STRUCTURE"}
+                   "ADTTE": "BASIC DATA STRUCTURE", **dict.fromkeys(("TA", "TE", "TI", "TS", "TV"),
+                                                                     "TRIAL DESIGN")}
         datasets.append(Dataset(
             oid=f"IG.{meta.dataset}", name=meta.dataset, label=meta.label,
             structure="One record per subject", purpose="Analysis" if adam else "Tabulation",
@@ -197,6 +252,7 @@ def write_define_for(folder: Path, adam: bool) -> Path:
                             "1.3" if adam else "3.4")],
         datasets=datasets,
         codelists=[CodeList("CL.SEX", "Sex", items=[CodeListItem("F"), CodeListItem("M")])],
+        methods=[Method("MT.DERIVED", "Derived", "Derived as the sample package says")],
     )
     path = folder / "define.xml"
     write_define(define, path, created=CREATED)
@@ -266,7 +322,7 @@ def test_the_clean_package_has_no_findings_at_all(tmp_path: Path):
     assert [(f.rule, f.file, f.message) for f in report.findings] == []
     assert exit_code(report, "notice") == 0
     names = sorted(d.name for d in report.datasets)
-    assert names == ["ADSL", "ADTTE", "AE", "DM", "EX", "SUPPAE"]
+    assert names == ["ADSL", "ADTTE", "AE", "DM", "EX", "SUPPAE", "TA", "TE", "TI", "TS", "TV"]
     assert len(report.defines) == 2
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pyreadstat
 from test_validate_sample import findings_of, labels_for
 
-from cdisc_map.validate import validate_path
 from cdisc_map.io.xpt import read_xpt
+from cdisc_map.validate import validate_path
 
 
 def write_raw(path: Path, frame: pd.DataFrame, table: str, version: int = 5,

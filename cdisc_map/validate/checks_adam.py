@@ -7,23 +7,15 @@ are SAS day numbers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-from cdisc_map.validate.checks_sdtm import check_subject_spine
-from cdisc_map.validate.columns import (
-    is_text,
-    number_text,
-    one_to_one_breaks,
-    text,
-)
+from cdisc_map.core.text import number_text
+from cdisc_map.validate.columns import is_text, one_to_one_breaks, text
+from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
 from cdisc_map.validate.rules import check
-
-if TYPE_CHECKING:
-    from cdisc_map.validate.engine import Context
+from cdisc_map.validate.shared import check_subject_spine
 
 # ADaMIG 1.3 Required variables that the ADaM rules rely on.
 REQUIRED_EVERYWHERE = ("STUDYID", "USUBJID")
