@@ -264,7 +264,18 @@ def _why_skipped(entry: Path) -> str:
     return "not a dataset"
 
 
+XPT_RECORD = 80  # a transport file is a run of 80-byte records, the last one padded
+
+
 def _read(dataset: Dataset, encoding: str | None) -> tuple[pd.DataFrame | None, XptMeta | None, str | None]:
+    try:
+        size = dataset.path.stat().st_size
+    except OSError as error:
+        return None, None, f"cannot read the file: {error}"
+    if size % XPT_RECORD:
+        # a reader would give the records before the cut and say nothing
+        return None, None, (f"the file has {size:,} bytes, not a whole number of {XPT_RECORD}-byte "
+                            "records: it is truncated or damaged")
     try:
         frame, meta = read_xpt(dataset.path, encoding=encoding)
     except ProblemsError as error:
