@@ -89,9 +89,9 @@ def _compare_dataset(dataset: Dataset, definition: Any, ctx: Context) -> None:
         ctx.out.add("CM0518", **where, message=f"define.xml marks {dataset.name} HasNoData but it "
                                                f"has {dataset.records:,} records")
     if (definition.label or "").strip() != meta.label.strip():
+        stated = f"is {meta.label!r} in the XPT" if meta.label.strip() else "is missing from the XPT (no dataset label)"
         ctx.out.add("CM0508", **where, value=meta.label,
-                    message=f"the dataset label is {meta.label!r} in the XPT and "
-                            f"{definition.label!r} in define.xml")
+                    message=f"the dataset label {stated} and {definition.label!r} in define.xml")
     variables = {v.name.upper(): v for v in definition.variables}
     for column in dataset.frame.columns:
         if column not in variables:
