@@ -198,8 +198,12 @@ def labels_for(name: str) -> tuple[str, dict[str, str]]:
 
 
 def write_dataset(folder: Path, name: str, frame: pd.DataFrame, **overrides) -> Path:
-    """Write one dataset as <name>.xpt with standard labels (overridable for defects)."""
-    label, column_labels = labels_for(name)
+    """Write one dataset as <name>.xpt with standard labels (overridable for defects; a
+    dataset the bundled IG does not describe is labelled by its variable names)."""
+    try:
+        label, column_labels = labels_for(name)
+    except KeyError:
+        label, column_labels = name, {c: c for c in frame.columns}
     path = folder / f"{name.lower()}.xpt"
     arguments = {"dataset": name, "label": label, "column_labels": column_labels,
                  "formats": {k: v for k, v in ADAM_FORMATS.items() if k in frame.columns},
@@ -238,7 +242,8 @@ def write_define_for(folder: Path, adam: bool) -> Path:
         datasets.append(Dataset(
             oid=f"IG.{meta.dataset}", name=meta.dataset, label=meta.label,
             structure="One record per subject", purpose="Analysis" if adam else "Tabulation",
-            repeating=meta.dataset not in ("DM", "ADSL"), cls=classes[meta.dataset],
+            repeating=meta.dataset not in ("DM", "ADSL"),
+            cls=classes.get(meta.dataset, "FINDINGS"),  # the tests' own datasets: findings
             domain=None if adam else (meta.dataset[4:] if meta.dataset.startswith("SUPP")
                                       else meta.dataset),
             standard_oid="STD.IG", leaf_href=path.name,
