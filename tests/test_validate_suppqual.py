@@ -7,12 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from test_validate_sample import (
+    STUDY,
     findings_of,
     labels_for,
     only,
     rewrite,
     set_value,
     subject,
+    write_dataset,
+    write_define_for,
 )
 
 from cdisc_map.validate import validate_path
@@ -100,3 +103,55 @@ def test_idvar_that_is_not_a_parent_variable(sdtm: Path):
     rewrite(sdtm, "SUPPAE", set_value(1, "IDVAR", "AENUM"))
     finding = only(validate_path(sdtm), "CM0306")
     assert (finding.row, finding.variable, finding.value) == (2, "IDVAR", "AENUM")
+
+
+# --- split datasets (SDTMIG 4.1.7) and split text (SDTMIG 4.5.3) ------------------------
+
+
+def split_lab(sdtm: Path) -> None:
+    """LBCH (DOMAIN LB) and its SUPPLBCH (RDOMAIN LB), as a split LB is submitted."""
+    lbch = pd.DataFrame({"STUDYID": [STUDY] * 2, "DOMAIN": ["LB"] * 2, "USUBJID": [subject(1)] * 2,
+                         "LBSEQ": [1.0, 2.0], "LBTESTCD": ["GLUC", "ALB"], "LBTEST": ["Glucose", "Albumin"],
+                         "LBORRES": ["5.2", "40"], "LBDTC": ["2024-03-01", "2024-03-01"]})
+    write_dataset(sdtm, "LBCH", lbch)
+    supp = pd.DataFrame({"STUDYID": [STUDY] * 2, "RDOMAIN": ["LB"] * 2, "USUBJID": [subject(1)] * 2,
+                         "IDVAR": ["LBSEQ"] * 2, "IDVARVAL": ["1", "2"], "QNAM": ["LBFAST"] * 2,
+                         "QLABEL": ["Fasting Status"] * 2, "QVAL": ["Y", "N"], "QORIG": ["CRF"] * 2,
+                         "QEVAL": [""] * 2})
+    write_dataset(sdtm, "SUPPLBCH", supp, label="Supplemental Qualifiers for LBCH",
+                  column_labels=labels_for("SUPPAE")[1])
+    write_define_for(sdtm, adam=False)
+
+
+def test_a_split_dataset_and_its_supplemental_qualifiers_are_understood(sdtm: Path):
+    split_lab(sdtm)
+    report = validate_path(sdtm)
+    assert [f for f in report.findings if f.rule.startswith("CM03")] == []
+
+
+def test_a_split_dataset_qualifier_pointing_nowhere(sdtm: Path):
+    split_lab(sdtm)
+    rewrite(sdtm, "SUPPLBCH", set_value(1, "IDVARVAL", "3"),
+            label="Supplemental Qualifiers for LBCH", column_labels=labels_for("SUPPAE")[1])
+    finding = only(validate_path(sdtm), "CM0301")
+    assert (finding.dataset, finding.row) == ("SUPPLBCH", 2)
+    assert "no LB record" in finding.message
+    rewrite(sdtm, "SUPPLBCH", set_value(0, "RDOMAIN", "LBCH"),
+            label="Supplemental Qualifiers for LBCH", column_labels=labels_for("SUPPAE")[1])
+    finding = only(validate_path(sdtm), "CM0306")
+    assert "RDOMAIN must be LB in SUPPLBCH" in finding.message
+
+
+def test_a_piece_of_split_text_that_begins_with_a_blank(sdtm: Path):
+    comment = ("Grade 2 cytokine release syndrome on day 2, treated with tocilizumab 8 mg/kg " * 4)[:260]
+
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        pieces = [comment[:200], comment[200:]]
+        extra = frame.iloc[[0, 0]].copy()
+        extra["QNAM"], extra["QLABEL"] = ["AECOMM", "AECOMM1"], ["Comment", "Comment, continued"]
+        extra["QVAL"] = [pieces[0], " " + pieces[1].lstrip()]
+        return pd.concat([frame, extra], ignore_index=True)
+    rewrite(sdtm, "SUPPAE", change)
+    finding = only(validate_path(sdtm), "CM0307")
+    assert (finding.row, finding.variable, finding.severity) == (4, "QVAL", "warning")
+    assert "AECOMM1 piece" in finding.message
