@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import define_xml
 from test_validate_sample import findings_of, only, rewrite
 
+import define_xml
 from cdisc_map.standards.terminology import load_ct
 from cdisc_map.validate import exit_code, validate_path
 
