@@ -132,8 +132,8 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
 @click.option("--encoding", help="Text encoding of the XPT files (default: UTF-8 when valid, else "
                                  "Windows-1252, else latin-1, per file).")
 @click.option("--max-per-rule", type=click.IntRange(min=0), default=DEFAULT_MAX_PER_RULE, show_default=True,
-              help="Findings shown per rule and file in text and HTML (0: all); JSON, JUnit and "
-                   "xlsx keep every finding.")
+              help="Findings shown per rule and file in text, values (each with its count and "
+                   "sample records) in HTML; 0 shows all. JSON, JUnit and xlsx keep every finding.")
 def validate(path: Path, fmt: str, output: Path | None, fail_on: str, ct_package: Path | None,
              standard: str | None, define: Path | None, encoding: str | None, max_per_rule: int) -> None:
     """Check a package folder (XPTs + define.xml) or an OUT tree against the conformance rules.

@@ -19,6 +19,8 @@ from cdisc_map.validate import (
     FORMATS,
     REPORT_JSON_SCHEMA,
     RULES,
+    Finding,
+    Report,
     render,
     render_xlsx,
     validate_path,
@@ -183,3 +185,16 @@ def test_a_clean_package_renders_as_clean(tmp_path: Path):
     assert render(report, "text").rstrip().endswith("0 errors, 0 warnings, 0 notices in "
                                                     "11 datasets (33 records)")
     shutil.rmtree(tmp_path / "clean")
+
+
+def test_html_shows_at_most_max_per_rule_values_and_says_how_many_it_leaves_out():
+    findings = [Finding("CM0205", "warning", "ex.xpt", "EX", "EXDOSU", row, subject_id, "1", unit,
+                        f"EXDOSU {unit!r} is not in codelist UNIT")
+                for row, (subject_id, unit) in enumerate(
+                    [("S-1", "mcg/day")] * 3 + [("S-2", "ug/d")] * 2 + [("S-3", "mkg")], start=1)]
+    report = Report(path="pkg", datasets=[], defines=[], findings=findings,
+                    totals={("CM0205", "ex.xpt"): 6}, standard="SDTMIG 3.4", terminology="CT")
+    page = render(report, "html", max_per_rule=2)
+    assert "<td>mcg/day</td>" in page and "<td>ug/d</td>" in page and "<td>mkg</td>" not in page
+    assert "1 more values (1 findings) not shown" in page
+    assert "<td>mkg</td>" in render(report, "html", max_per_rule=0)

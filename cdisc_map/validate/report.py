@@ -4,8 +4,9 @@ Every format is rendered from the same `Report` and is deterministic (no timesta
 findings in a fixed order), so two runs on the same package give the same bytes and a
 report can be diffed between builds. The JSON holds every finding and its layout is a
 contract (see docs/validation-report.md and `REPORT_JSON_SCHEMA`); the text and HTML
-views may show fewer findings per rule and file (`max_per_rule`) and say how many they
-leave out. The HTML page is self-contained and escapes every value taken from the data.
+views may show fewer findings (text) or values (HTML) per rule and file
+(`max_per_rule`) and say how many they leave out. The HTML page is self-contained and
+escapes every value taken from the data.
 """
 
 from __future__ import annotations
@@ -140,8 +141,8 @@ REPORT_JSON_SCHEMA: dict = {
 def render(report: Report, fmt: str = "text", fail_on: str = "error",
            max_per_rule: int | None = DEFAULT_MAX_PER_RULE) -> str:
     """The report in one of TEXT_FORMATS; `fail_on` decides what JUnit counts as a failure,
-    `max_per_rule` how many findings per rule and file the text and HTML views show
-    (None or 0: all)."""
+    `max_per_rule` how many findings (text) or distinct values (HTML) per rule and file
+    the views show (None or 0: all)."""
     if fmt == "text":
         return render_text(report, max_per_rule)
     if fmt == "json":
@@ -197,6 +198,18 @@ def _summary_line(report: Report) -> str:
     return (f"{_plural(totals['error'], 'error')}, {_plural(totals['warning'], 'warning')}, "
             f"{_plural(totals['notice'], 'notice')} in {_plural(len(report.datasets), 'dataset')} "
             f"({_plural(records, 'record')})")
+
+
+def _fired(report: Report) -> list[tuple[object, int, str]]:
+    """(rule, count, severity) of each rule with findings; the severity is its findings'
+    highest, which is notice where the package's version made the rule report notices."""
+    highest: dict[str, str] = {}
+    for finding in report.findings:
+        current = highest.get(finding.rule)
+        if current is None or severity_rank(finding.severity) > severity_rank(current):
+            highest[finding.rule] = finding.severity
+    return [(RULES[r], n, highest.get(r, RULES[r].severity))
+            for r, n in report.rule_totals().items() if n]
 
 
 def _limited(findings: list[Finding], max_per_rule: int | None) -> tuple[list[Finding], dict]:
@@ -329,11 +342,11 @@ def render_text(report: Report, max_per_rule: int | None = DEFAULT_MAX_PER_RULE)
                 lines.append(f"  {rule_id}: {total - count:,} more findings not shown "
                              f"({total:,} in all; --max-per-rule 0 shows every one)")
         lines.append("")
-    fired = [(RULES[r], n) for r, n in report.rule_totals().items() if n]
+    fired = _fired(report)
     if fired:
         lines.append("Rules with findings:")
-        for rule, count in fired:
-            lines.append(f"  {rule.id} {rule.severity:<7} {count:>7,}  {rule.message}")
+        for rule, count, severity in fired:
+            lines.append(f"  {rule.id} {severity:<7} {count:>7,}  {rule.message}")
         lines.append("")
     lines.append(_summary_line(report))
     return "\n".join(lines) + "\n"
@@ -422,11 +435,15 @@ def _rule_link(rule_id: str) -> str:
     return f'<a href="#rule-{html.escape(rule_id)}">{html.escape(rule_id)}</a>'
 
 
-def _groups(findings: list[Finding]) -> list[tuple[tuple[str, str], list[Finding]]]:
-    """Findings of one rule in one dataset grouped by (variable, value), largest first."""
+def _groups(findings: list[Finding], qualify: bool) -> list[tuple[tuple[str, str], list[Finding]]]:
+    """Findings of one rule in one file grouped by (variable, value), largest first; in a
+    file that is no dataset (define.xml, the package folder) the variable is DATASET.VAR."""
     grouped: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in findings:
-        grouped[(finding.variable, finding.value or "")].append(finding)
+        variable = finding.variable
+        if qualify and finding.dataset:
+            variable = f"{finding.dataset}.{variable}" if variable else finding.dataset
+        grouped[(variable, finding.value or "")].append(finding)
     return sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0]))
 
 
@@ -444,7 +461,9 @@ def _sample(findings: list[Finding]) -> str:
 
 
 def _dataset_section(out: list[str], anchor: str, title: str, findings: list[Finding],
-                     max_per_rule: int | None) -> None:
+                     max_per_rule: int | None, qualify: bool) -> None:
+    """One file's findings, rule by rule, grouped by value; at most `max_per_rule` values
+    (each with its count and sample records) per rule, saying how many are left out."""
     e = html.escape
     out.append(f'<h2 id="{anchor}">{e(title)}</h2>')
     by_rule: dict[str, list[Finding]] = defaultdict(list)
@@ -459,16 +478,14 @@ def _dataset_section(out: list[str], anchor: str, title: str, findings: list[Fin
                    f'<span class="meta">({counts})</span></h3>')
         out.append("<table><tr><th>Variable</th><th>Value</th><th>Findings</th>"
                    "<th>Records (sample)</th><th>Message</th></tr>")
-        groups = _groups(items)
-        shown = 0
+        groups = _groups(items, qualify)
         for index, ((variable, value), group) in enumerate(groups):
-            if max_per_rule and shown >= max_per_rule:
+            if max_per_rule and index >= max_per_rule:
                 left = sum(len(g) for _key, g in groups[index:])
                 out.append(f'<tr><td colspan="5" class="more">{len(groups) - index:,} more '
                            f"values ({left:,} findings) not shown; the JSON report has every "
                            "finding</td></tr>")
                 break
-            shown += len(group)
             message = group[0].message if len(group) == 1 else _common_message(group)
             out.append(f"<tr>{_cell(variable)}{_cell(value)}{_number_cell(len(group))}"
                        f"<td>{_sample(group)}</td>{_cell(message)}</tr>")
@@ -492,7 +509,7 @@ def render_html(report: Report, max_per_rule: int | None = DEFAULT_MAX_PER_RULE)
     by_file = _by_file(report.findings)
     files = sorted(by_file)
     anchors = {file: f"d{index}" for index, file in enumerate(files)}
-    fired = [(RULES[r], n) for r, n in report.rule_totals().items() if n]
+    fired = _fired(report)
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -509,7 +526,7 @@ def render_html(report: Report, max_per_rule: int | None = DEFAULT_MAX_PER_RULE)
         title = names[file].name if file in names else (file or "package")
         out.append(f'<li><a href="#{anchors[file]}">{e(title)}</a> '
                    f'<span class="meta">{_plural(len(by_file[file]), "finding")}</span></li>')
-    for rule, _count in fired:
+    for rule, _count, _severity in fired:
         out.append(f"<li>{_rule_link(rule.id)} {e(rule.message)}</li>")
     out.append("</ul></nav>")
     out.append('<h2 id="summary">Summary</h2><table><tr><th>Severity</th><th>Findings</th></tr>')
@@ -529,8 +546,8 @@ def render_html(report: Report, max_per_rule: int | None = DEFAULT_MAX_PER_RULE)
     if fired:
         out.append("<table><tr><th>Rule</th><th>Severity</th><th>Findings</th>"
                    "<th>Message</th><th>Mirrors</th></tr>")
-        for rule, count in fired:
-            out.append(f"<tr><td>{_rule_link(rule.id)}</td>{_cell(rule.severity, rule.severity)}"
+        for rule, count, severity in fired:
+            out.append(f"<tr><td>{_rule_link(rule.id)}</td>{_cell(severity, severity)}"
                        f"{_number_cell(count)}{_cell(rule.message)}"
                        f"{_cell(', '.join(rule.mirrors))}</tr>")
         out.append("</table>")
@@ -548,8 +565,9 @@ def render_html(report: Report, max_per_rule: int | None = DEFAULT_MAX_PER_RULE)
     out.append("</table>")
     for file in files:
         title = f"{names[file].name} ({file})" if file in names else (file or "package")
-        _dataset_section(out, anchors[file], title, by_file[file], max_per_rule)
-    for rule, count in fired:
+        _dataset_section(out, anchors[file], title, by_file[file], max_per_rule,
+                         qualify=file not in names)
+    for rule, count, _severity in fired:
         where = Counter(f.dataset or f.file or "package" for f in report.findings if f.rule == rule.id)
         mirrors = ", ".join(rule.mirrors) or "none known"
         out.append(f'<h2 id="rule-{e(rule.id)}">{e(rule.id)}: {e(rule.message)}</h2>')
