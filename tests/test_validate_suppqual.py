@@ -155,3 +155,11 @@ def test_a_piece_of_split_text_that_begins_with_a_blank(sdtm: Path):
     finding = only(validate_path(sdtm), "CM0307")
     assert (finding.row, finding.variable, finding.severity) == (4, "QVAL", "warning")
     assert "AECOMM1 piece" in finding.message
+
+
+def test_a_numeric_idvar_matches_its_idvarval_as_a_number(sdtm: Path):
+    def change(frame: pd.DataFrame) -> None:
+        frame.loc[0, "IDVAR"], frame.loc[0, "IDVARVAL"] = "AESTDY", "2"     # AESTDY 2.0 of subject 1
+        frame.loc[1, "IDVAR"], frame.loc[1, "IDVARVAL"] = "AESEQ", "1.0"   # written with a decimal
+    rewrite(sdtm, "SUPPAE", change)
+    assert [f.rule for f in validate_path(sdtm).findings if f.rule.startswith("CM03")] == []

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from cdisc_map.validate.columns import one_to_one_breaks, text
+from cdisc_map.validate.columns import is_text, number_keys, one_to_one_breaks, text
 from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
 from cdisc_map.validate.model import split_domain
@@ -73,14 +73,17 @@ def check_parents(package: Package, ctx: Context) -> None:
                                  message=f"IDVAR {variable} is not a variable of "
                                          f"{' or '.join(missing)}")
                 continue
+            # a numeric IDVAR (--SEQ, VISITNUM) matches IDVARVAL as a number: "1.2" is 1.2000000000000002
+            numeric = bool(variable) and all(not is_text(d.frame[variable]) for d in parents)
             parent_frame = pd.concat([pd.DataFrame({"s": text(d.frame["USUBJID"]),
-                                                    "v": text(d.frame[variable]) if variable else ""})
+                                                    "v": _key_values(d.frame[variable], numeric)
+                                                    if variable else ""})
                                       for d in parents], ignore_index=True)
             # how many parent records each qualifier's key matches
             if variable:
                 counts = parent_frame.value_counts()
                 keys = pd.MultiIndex.from_arrays([subjects.to_numpy()[rows],
-                                                  idvarval.to_numpy()[rows]])
+                                                  _key_values(idvarval, numeric)[rows]])
             else:
                 counts = parent_frame["s"].value_counts()
                 keys = pd.Index(subjects.to_numpy()[rows])
@@ -104,6 +107,13 @@ def check_parents(package: Package, ctx: Context) -> None:
             if several.any():
                 ctx.out.add_rows("CM0302", supp, several, variable="IDVARVAL",
                                  values=idvarval, message=describe)
+
+
+def _key_values(values: pd.Series, numeric: bool) -> np.ndarray:
+    """Values to match qualifiers with parents by: number keys (as text) for numeric IDVARs."""
+    if not numeric:
+        return text(values).to_numpy()
+    return np.array([repr(k) if not np.isnan(k) else "" for k in number_keys(values)], dtype=object)
 
 
 @check("CM0303", "CM0304", "CM0305")
