@@ -120,3 +120,15 @@ def test_a_split_dataset_is_checked_as_its_domain(sdtm: Path):
     report = validate_path(sdtm)
     assert rows_of(report, "CM0226", dataset="LBCH") == [(1, "LBSTRESN")]
     assert findings_of(report, "CM0207") == []  # LBSEQ is found as the --SEQ of LBCH
+
+
+def test_seq_is_unique_across_the_split_datasets_of_a_domain(sdtm: Path):
+    frame = lab_records()
+    write_dataset(sdtm, "LBCH", frame.iloc[:3].reset_index(drop=True))
+    hematology = frame.iloc[3:].reset_index(drop=True)
+    hematology.loc[0, "USUBJID"] = subject(1)  # subject 1's LBSEQ 1 is already in LBCH
+    write_dataset(sdtm, "LBHE", hematology)
+    write_define_for(sdtm, adam=False)
+    finding = only(validate_path(sdtm), "CM0207")
+    assert (finding.dataset, finding.row, finding.usubjid) == ("LBHE", 1, subject(1))
+    assert "row 1 of LBCH" in finding.message

@@ -16,6 +16,7 @@ from cdisc_map.validate.columns import (
     date_days,
     is_text,
     known_prefixes,
+    number_keys,
     text,
 )
 from cdisc_map.validate.context import Context
@@ -44,21 +45,41 @@ def check_iso8601(package: Package, ctx: Context) -> None:
 
 @check("CM0207")
 def check_seq_unique(package: Package, ctx: Context) -> None:
+    """--SEQ is unique per subject within a domain, across its split datasets too (SDTMIG
+    4.1.7): a repeat is reported in the dataset where it appears second."""
+    by_domain: dict[str, list] = {}
     for dataset in package.sdtm:
+        if dataset.seq_variable is not None and not dataset.is_supp and dataset.has("USUBJID"):
+            by_domain.setdefault(dataset.domain, []).append(dataset)
+    for datasets in by_domain.values():
+        _check_seq_across(datasets, ctx)
+
+
+def _check_seq_across(datasets: list, ctx: Context) -> None:
+    keys = pd.concat([pd.DataFrame({"USUBJID": d.frame["USUBJID"].to_numpy(),
+                                    "SEQ": number_keys(d.frame[d.seq_variable])}) for d in datasets],
+                     ignore_index=True)
+    owner = np.concatenate([np.full(d.records, index) for index, d in enumerate(datasets)])
+    position = np.concatenate([np.arange(d.records) for d in datasets])
+    repeated = keys.duplicated(keep="first").to_numpy() & ~np.isnan(keys["SEQ"].to_numpy())
+    if not repeated.any():
+        return
+    group = keys.groupby(["USUBJID", "SEQ"], sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(keys))).groupby(group).transform("min").to_numpy()
+    for index, dataset in enumerate(datasets):
+        mine = owner == index
+        if not (repeated & mine).any():
+            continue
         seq = dataset.seq_variable
-        if seq is None or dataset.is_supp or not dataset.has("USUBJID"):
-            continue
-        keys = dataset.frame[["USUBJID", seq]]
-        repeated = keys.duplicated(keep="first").to_numpy() & ~dataset.blank(seq)
-        if not repeated.any():
-            continue
-        group = keys.groupby(["USUBJID", seq], sort=False, dropna=False).ngroup().to_numpy()
-        first = pd.Series(np.arange(len(keys))).groupby(group).transform("min").to_numpy()
-        ctx.out.add_rows(
-            "CM0207", dataset, repeated, variable=seq, values=dataset.frame[seq],
-            message=lambda p, f=first, s=seq: f"{s} is already used by row {f[p] + 1} "
-                                              "of the same subject",
-        )
+        firsts = first[mine]
+
+        def explain(p: int, firsts=firsts, seq=seq, dataset=dataset) -> str:
+            other = datasets[owner[firsts[p]]]
+            where = "" if other is dataset else f" of {other.name}"
+            return f"{seq} is already used by row {position[firsts[p]] + 1}{where} of the same subject"
+
+        ctx.out.add_rows("CM0207", dataset, repeated[mine], variable=seq, values=dataset.frame[seq],
+                         message=explain)
 
 
 @check("CM0208", "CM0209", "CM0217")
