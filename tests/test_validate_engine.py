@@ -93,9 +93,9 @@ def test_no_finding_is_dropped_and_the_text_view_says_what_it_leaves_out(root: P
     document = json.loads(render(report, "json"))
     assert sum(f["rule"] == "CM0204" for f in document["findings"]) == 600
     text = render(report, "text", max_per_rule=5)
-    assert text.count("CM0204 notice") == 5
+    assert text.count("CM0204 notice  AESER, row") == 5
     assert "CM0204: 595 more findings not shown (600 in all; --max-per-rule 0 shows every one)" in text
-    assert render(report, "text", max_per_rule=0).count("CM0204 notice") == 600
+    assert render(report, "text", max_per_rule=0).count("CM0204 notice  AESER, row") == 600
 
 
 def test_findings_are_sorted_by_file_dataset_rule_and_row(root: Path):

@@ -13,11 +13,11 @@ import re
 import numpy as np
 
 from cdisc_map.standards.terminology import Codelist
-from cdisc_map.validate.columns import is_text, one_to_one_breaks, text
+from cdisc_map.validate.columns import is_text, text
 from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
 from cdisc_map.validate.rules import check
-from cdisc_map.validate.shared import declared_extensions, standard_variables
+from cdisc_map.validate.shared import declared_extensions, report_one_to_one, standard_variables
 
 NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}")
 MAX_TEST = 40
@@ -84,15 +84,7 @@ def _check_code_and_name(dataset: Dataset, code: str, name: str, ctx: Context) -
             ctx.out.add_rows("CM0222", dataset, long, variable=name, values=names,
                              message=lambda p: f"{name} has {len(names.iat[p])} characters")
     blank = ((codes == "") | (names == "")).to_numpy()
-    columns = ((code, codes), (name, names))
-    for own, mask, earlier in one_to_one_breaks(codes, names, skip=blank):
-        (variable, values), (other, partners) = columns[own], columns[1 - own]
-        ctx.out.add_rows(
-            "CM0223", dataset, mask, variable=variable, values=values,
-            message=lambda p, n=variable, v=values, o=other, w=partners, e=earlier: (
-                f"{n} {v.iat[p]!r} has {o} {w.iat[p]!r} here and {e[v.iat[p]]!r} "
-                "in an earlier record"),
-        )
+    report_one_to_one("CM0223", dataset, (code, codes), (name, names), ctx, skip=blank)
 
 
 def _pair_codelists(dataset: Dataset, ctx: Context, code: str, name: str

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.core.text import number_text
-from cdisc_map.validate.columns import day_bounds, number_keys, one_to_one_breaks, text
+from cdisc_map.validate.columns import day_bounds, number_keys, text
 from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
 from cdisc_map.validate.model import GENERAL_CLASSES, TRIAL_DESIGN_DATASETS
 from cdisc_map.validate.rules import check
-from cdisc_map.validate.shared import dataset_class, start_column
+from cdisc_map.validate.shared import dataset_class, report_one_to_one, start_column
 
 # Arm codes that say why a subject has no arm (SDTMIG 3.1.2 to 3.2; null with ARMNRS from 3.3).
 NULL_ARMS = {"SCRNFAIL", "NOTASSGN", "NOTTRT", "UNPLAN"}
@@ -48,16 +48,8 @@ def check_arms(package: Package, ctx: Context) -> None:
         codes = text(dm.frame[code])
         if dm.has(name):
             names = text(dm.frame[name])
-            columns = ((code, codes), (name, names))
             skip = ((codes == "") | (names == "")).to_numpy()
-            for own, mask, earlier in one_to_one_breaks(codes, names, skip=skip):
-                (variable, values), (other, partners) = columns[own], columns[1 - own]
-                ctx.out.add_rows(
-                    "CM0230", dm, mask, variable=variable, values=values,
-                    message=lambda p, n=variable, v=values, o=other, w=partners, e=earlier: (
-                        f"{n} {v.iat[p]!r} has {o} {w.iat[p]!r} here and {e[v.iat[p]]!r} "
-                        "in an earlier record"),
-                )
+            report_one_to_one("CM0230", dm, (code, codes), (name, names), ctx, skip=skip)
             if arms is not None:
                 differs = (codes.isin(list(arms)) & (names != codes.map(arms))).to_numpy()
                 ctx.out.add_rows(

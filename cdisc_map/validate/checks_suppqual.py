@@ -13,11 +13,12 @@ import re
 import numpy as np
 import pandas as pd
 
-from cdisc_map.validate.columns import is_text, number_keys, one_to_one_breaks, text
+from cdisc_map.validate.columns import is_text, number_keys, text
 from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
 from cdisc_map.validate.model import split_domain
 from cdisc_map.validate.rules import check
+from cdisc_map.validate.shared import report_one_to_one
 
 QNAM = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 MAX_QLABEL = 40
@@ -142,15 +143,8 @@ def _check_labels(supp: Dataset, qnam: pd.Series, qlabel: pd.Series, ctx: Contex
     if long.any():
         ctx.out.add_rows("CM0305", supp, long, variable="QLABEL", values=qlabel,
                          message=lambda p: f"QLABEL has {len(qlabel.iat[p])} characters")
-    columns = (("QNAM", qnam), ("QLABEL", qlabel))
-    for own, mask, earlier in one_to_one_breaks(qnam, qlabel, skip=(qnam == "").to_numpy()):
-        (name, values), (other, partners) = columns[own], columns[1 - own]
-        ctx.out.add_rows(
-            "CM0305", supp, mask, variable=name, values=values,
-            message=lambda p, n=name, v=values, o=other, w=partners, e=earlier: (
-                f"{n} {v.iat[p]!r} has {o} {w.iat[p]!r} here and {e[v.iat[p]]!r} "
-                "in an earlier record"),
-        )
+    report_one_to_one("CM0305", supp, ("QNAM", qnam), ("QLABEL", qlabel), ctx,
+                      skip=(qnam == "").to_numpy())
 
 
 @check("CM0307")

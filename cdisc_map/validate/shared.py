@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.standards.metadata import UnknownStandardError, VariableMeta
-from cdisc_map.validate.columns import dtc_parts, first_rows, is_text, text
+from cdisc_map.validate.columns import dtc_parts, first_rows, is_text, one_to_one_breaks, text
 from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
 from cdisc_map.validate.model import class_of
@@ -105,3 +105,19 @@ def report_messages(rule_id: str, ctx: Context, dataset: Dataset, messages: np.n
     if mask.any():
         ctx.out.add_rows(rule_id, dataset, mask, variable=variable, values=values,
                          message=messages)
+
+
+def report_one_to_one(rule_id: str, dataset: Dataset, first: tuple[str, pd.Series],
+                      second: tuple[str, pd.Series], ctx: Context,
+                      skip: np.ndarray | None = None) -> None:
+    """Where two columns that go in pairs (PARAMCD/PARAM, --TESTCD/--TEST, ARMCD/ARM,
+    QNAM/QLABEL) stop being one-to-one: one finding where each new partner first appears."""
+    columns = (first, second)
+    for own, mask, earlier in one_to_one_breaks(first[1], second[1], skip=skip):
+        (name, values), (other, partners) = columns[own], columns[1 - own]
+        ctx.out.add_rows(
+            rule_id, dataset, mask, variable=name, values=values,
+            message=lambda p, n=name, v=values, o=other, w=partners, e=earlier: (
+                f"{n} {v.iat[p]!r} has {o} {w.iat[p]!r} here and {e[v.iat[p]]!r} "
+                "in an earlier record"),
+        )
