@@ -9,6 +9,7 @@ array indexing.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ from cdisc_map.core.text import numbers_as_text
 PRECISIONS = (4, 7, 10, 13, 16, 19)  # year, month, day, hour, minute, second
 # A decimal number as --STRESC or a codelist value writes one (no "inf", "nan" or "1_000").
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 SIGNIFICANT_DIGITS = 15  # what a double holds exactly in decimal; IBM-float noise lies beyond
 
 
@@ -162,9 +164,7 @@ def _day_bounds(value: Any) -> tuple[float, float]:
         last = (parts.year, parts.month, calendar.monthrange(parts.year, parts.month)[1])
     else:
         first = last = (parts.year, parts.month, parts.day)
-    epoch = np.datetime64("1970-01-01")
-    return tuple(float((np.datetime64(f"{y:04d}-{m:02d}-{d:02d}") - epoch).astype(int))
-                 for y, m, d in (first, last))
+    return tuple(float(dt.date(*day).toordinal() - _EPOCH_ORDINAL) for day in (first, last))
 
 
 def day_bounds(series: pd.Series, factors: Factors | None = None) -> tuple[np.ndarray, np.ndarray]:
