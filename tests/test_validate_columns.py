@@ -75,7 +75,8 @@ def test_numbers_are_compared_as_numbers():
 
 
 def test_day_bounds_span_what_a_partial_date_can_mean():
-    first, last = day_bounds(pd.Series(["2024-02", "2024", "2024-03-05T10:00", "", "2023-02-30"]))
+    _problems, prefixes = dtc_parts(pd.Series(["2024-02", "2024---15", "2024-03-05T10:00", "", "2023-02-30"]))
+    first, last = day_bounds(prefixes)
     day = (pd.Timestamp("2024-02-01") - pd.Timestamp("1970-01-01")).days
     assert (first[0], last[0]) == (day, day + 28)  # 2024 is a leap year
     assert last[1] - first[1] == 365

@@ -17,7 +17,7 @@ from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
 from cdisc_map.validate.model import GENERAL_CLASSES, TRIAL_DESIGN_DATASETS
 from cdisc_map.validate.rules import check
-from cdisc_map.validate.shared import dataset_class, report_one_to_one, start_column
+from cdisc_map.validate.shared import dataset_class, dtc_info, report_one_to_one, start_column
 
 # Arm codes that say why a subject has no arm (SDTMIG 3.1.2 to 3.2; null with ARMNRS from 3.3).
 NULL_ARMS = {"SCRNFAIL", "NOTASSGN", "NOTTRT", "UNPLAN"}
@@ -123,9 +123,9 @@ def subject_elements(package: Package) -> pd.DataFrame | None:
     se = package.get("SE")
     if se is None or not se.has("USUBJID", "SESTDTC", "ETCD"):
         return observed_epochs(package)
-    start, _ = day_bounds(se.frame["SESTDTC"], se.factors("SESTDTC"))
+    start, _ = day_bounds(dtc_info(se, "SESTDTC")[1])
     if se.has("SEENDTC"):
-        _, end = day_bounds(se.frame["SEENDTC"], se.factors("SEENDTC"))
+        _, end = day_bounds(dtc_info(se, "SEENDTC")[1])
         end = np.where(se.blank("SEENDTC"), np.inf, end)
     else:
         end = np.full(len(start), np.inf)
@@ -150,7 +150,7 @@ def observed_epochs(package: Package) -> pd.DataFrame | None:
         column = start_column(dataset)
         if column is None or not dataset.has("EPOCH", "USUBJID"):
             continue
-        first, last = day_bounds(dataset.frame[column], dataset.factors(column))
+        first, last = day_bounds(dtc_info(dataset, column)[1])
         epochs = text(dataset.frame["EPOCH"]).to_numpy()
         keep = ~np.isnan(first) & (first == last) & (epochs != "")
         frames.append(pd.DataFrame({"USUBJID": dataset.frame["USUBJID"].to_numpy()[keep],
@@ -187,7 +187,7 @@ def _epochs_from_ta(package: Package, se: Dataset) -> pd.Series | None:
 def epoch_of_start(dataset: Dataset, column: str, elements: pd.DataFrame) -> np.ndarray:
     """Per record, the epoch of the one element of its subject that wholly contains the
     record's start (a partial date spans its month or year); "" when none or several do."""
-    first, last = day_bounds(dataset.frame[column], dataset.factors(column))
+    first, last = day_bounds(dtc_info(dataset, column)[1])
     records = pd.DataFrame({"row": np.arange(len(first)), "USUBJID": dataset.frame["USUBJID"].to_numpy(),
                             "lo": first, "hi": last})
     records = records[~np.isnan(records["lo"].to_numpy())]

@@ -114,15 +114,15 @@ def known_prefixes(series: pd.Series) -> np.ndarray:
     return dtc_parts(series)[1]
 
 
-def known_prefix(parts: IsoParts) -> str:
-    """The ISO text of the components before the first unknown one, without fractions."""
-    components = (parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second)
-    known = []
-    for component in components:
+def known_prefix(value: str, parts: IsoParts) -> str:
+    """The text of a valid --DTC value before its first unknown component, without fractions:
+    a valid value is laid out YYYY-MM-DDThh:mm:ss up to there, so it is a slice of it."""
+    known = 0
+    for component in (parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second):
         if component is None:
             break
-        known.append(component)
-    return IsoParts(*known).to_iso() or ""
+        known += 1
+    return value.strip()[:PRECISIONS[known - 1]] if known else ""
 
 
 def dtc_parts(series: pd.Series, factors: Factors | None = None
@@ -142,35 +142,32 @@ def dtc_parts(series: pd.Series, factors: Factors | None = None
             problems[index], prefixes[index] = str(error), ""
             continue
         problems[index] = "surrounding blanks" if value != value.strip() else ""
-        prefixes[index] = known_prefix(parts)
+        prefixes[index] = known_prefix(value, parts)
     problems[-1] = prefixes[-1] = ""
     return problems[codes], prefixes[codes]
 
 
-def _day_bounds(value: Any) -> tuple[float, float]:
-    """The first and last day (days since 1970-01-01) a --DTC value can mean; NaN if no year."""
-    if not isinstance(value, str):
+def _prefix_bounds(prefix: str) -> tuple[float, float]:
+    """The first and last day (days since 1970-01-01) a known prefix can mean; NaN if none."""
+    if len(prefix) < 4:
         return np.nan, np.nan
-    try:
-        parts = parse_iso(value)
-    except DateError:
-        return np.nan, np.nan
-    if parts.year is None:
-        return np.nan, np.nan
-    if parts.month is None:
-        first, last = (parts.year, 1, 1), (parts.year, 12, 31)
-    elif parts.day is None:
-        first = (parts.year, parts.month, 1)
-        last = (parts.year, parts.month, calendar.monthrange(parts.year, parts.month)[1])
+    year = int(prefix[:4])
+    if len(prefix) < 7:
+        first, last = (year, 1, 1), (year, 12, 31)
     else:
-        first = last = (parts.year, parts.month, parts.day)
+        month = int(prefix[5:7])
+        if len(prefix) < 10:
+            first, last = (year, month, 1), (year, month, calendar.monthrange(year, month)[1])
+        else:
+            first = last = (year, month, int(prefix[8:10]))
     return tuple(float(dt.date(*day).toordinal() - _EPOCH_ORDINAL) for day in (first, last))
 
 
-def day_bounds(series: pd.Series, factors: Factors | None = None) -> tuple[np.ndarray, np.ndarray]:
+def day_bounds(prefixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the first and last day a --DTC value can mean (a partial date spans its month
-    or year), as days since 1970-01-01; NaN where there is no known year."""
-    bounds = per_value(series, _day_bounds, (np.nan, np.nan), factors=factors)
+    or year), as days since 1970-01-01, from the known prefixes `dtc_parts` gives; NaN where
+    there is no known year."""
+    bounds = per_value(pd.Series(prefixes, dtype=object), _prefix_bounds, (np.nan, np.nan))
     first = np.fromiter((b[0] for b in bounds), dtype=float, count=len(bounds))
     last = np.fromiter((b[1] for b in bounds), dtype=float, count=len(bounds))
     return first, last
