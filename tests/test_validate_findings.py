@@ -132,3 +132,16 @@ def test_seq_is_unique_across_the_split_datasets_of_a_domain(sdtm: Path):
     finding = only(validate_path(sdtm), "CM0207")
     assert (finding.dataset, finding.row, finding.usubjid) == ("LBHE", 1, subject(1))
     assert "row 1 of LBCH" in finding.message
+
+
+def test_domain_must_be_the_datasets_domain_code(sdtm: Path):
+    frame = lab_records()
+    frame.loc[2, "DOMAIN"] = "LBCH"   # a split dataset's records carry the domain's code
+    write_lab(sdtm, frame, name="LBCH")
+    rewrite_ae = pd.read_sas(sdtm / "ae.xpt", format="xport", encoding="utf-8")
+    rewrite_ae.loc[1, "DOMAIN"] = "XE"
+    write_dataset(sdtm, "AE", rewrite_ae)
+    write_define_for(sdtm, adam=False)
+    report = validate_path(sdtm)
+    assert sorted((f.dataset, f.row, f.value) for f in findings_of(report, "CM0243")) == [
+        ("AE", 2, "XE"), ("LBCH", 3, "LBCH")]

@@ -21,6 +21,7 @@ from cdisc_map.validate.columns import (
 )
 from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Package
+from cdisc_map.validate.model import expected_domain
 from cdisc_map.validate.rules import check
 from cdisc_map.validate.shared import (
     by_subject,
@@ -252,3 +253,15 @@ def check_age_unit(package: Package, ctx: Context) -> None:
     if orphan.any():
         ctx.out.add_rows("CM0242", dm, orphan, variable="AGEU", values=dm.frame["AGEU"],
                          message=lambda p: f"AGEU is {dm.frame['AGEU'].iat[p]!r} but AGE is null")
+
+
+@check("CM0243")
+def check_domain_codes(package: Package, ctx: Context) -> None:
+    for dataset in package.sdtm:
+        wanted = expected_domain(dataset.name)
+        if dataset.is_supp or wanted is None or not dataset.has("DOMAIN"):
+            continue
+        values = text(dataset.frame["DOMAIN"])
+        wrong = ((values != wanted) & (values != "")).to_numpy()
+        ctx.out.add_rows("CM0243", dataset, wrong, variable="DOMAIN", values=values,
+                         message=lambda p, v=values, w=wanted: f"DOMAIN is {v.iat[p]!r}; {w} is expected")

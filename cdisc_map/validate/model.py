@@ -102,11 +102,25 @@ def class_variables(cls: str | None, domain: str) -> frozenset[str]:
 
 
 def split_domain(dataset: str, declared: str | None = None) -> str:
-    """The domain a dataset holds: its DOMAIN value when it has one, else the name's first two
-    letters for a split dataset (LBCH), else the name itself."""
+    """The domain a dataset holds: the name itself for an SDTMIG domain code, else (a split
+    dataset such as LBCH, or a custom domain) its DOMAIN value when it has one, else the
+    name's first two letters when they are a domain code, else the name."""
+    if dataset in DOMAIN_CLASSES:
+        return dataset
     if declared:
         return declared
     match = _SPLIT.match(dataset)
-    if match and dataset not in DOMAIN_CLASSES and match.group(1) in DOMAIN_CLASSES:
+    if match and match.group(1) in DOMAIN_CLASSES:
         return match.group(1)
     return dataset
+
+
+def expected_domain(dataset: str) -> str | None:
+    """The DOMAIN a dataset's records must carry: its name, or for a split dataset (a domain
+    code and up to two characters, SDTMIG 4.1.7) the code; None when the name allows both."""
+    if dataset in DOMAIN_CLASSES or len(dataset) == 2:
+        return dataset
+    match = _SPLIT.match(dataset)
+    if match and match.group(1) in DOMAIN_CLASSES:
+        return match.group(1)
+    return None

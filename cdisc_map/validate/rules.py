@@ -406,6 +406,12 @@ _ALL = [
           """Leave AGEU null when AGE is null (for example when the birth date was not
           collected), or derive AGE.""",
           ("CDISC CORE-000122", "CDISC CORE-000190")),
+    _rule("CM0243", "sdtm", ERROR, "DOMAIN is not the code of the domain the dataset holds",
+          """DOMAIN is the two-letter code of the records' domain: the dataset's name, or
+          for a split dataset (LBCH, LBHE: SDTMIG 4.1.7) the domain code its name starts
+          with. Another value files the records under the wrong domain.""",
+          """Set DOMAIN to the domain code (the dataset name, or its first two letters for a
+          split dataset)."""),
     # --- SUPPQUAL --------------------------------------------------------------------
     _rule("CM0301", "suppqual", ERROR, "A supplemental qualifier has no parent record",
           """Each SUPP-- record qualifies one parent record identified by RDOMAIN,
