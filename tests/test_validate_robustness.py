@@ -9,13 +9,16 @@ import random
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pyreadstat
 import pytest
 from click.testing import CliRunner
 from test_validate_sample import findings_of, write_dataset
 
 from cdisc_map.cli import main
 from cdisc_map.io.xpt import read_xpt
-from cdisc_map.validate import validate_path
+from cdisc_map.validate import render, render_xlsx, validate_path
 
 SEED = 12
 
@@ -157,3 +160,29 @@ def test_input_that_is_no_package_exits_2(tmp_path: Path, package: Path):
         result = CliRunner().invoke(main, ["validate", *arguments])
         assert result.exit_code == 2 and "Traceback" not in result.output, arguments
         assert result.output.startswith("Error: ")
+
+
+def variants(frame: pd.DataFrame):
+    """Readable files whose content no check expects: no records, nothing but blanks, every
+    column numeric or text, text of no known form, numbers at the edge of a double."""
+    text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    yield "no records", frame.iloc[0:0]
+    yield "all blank", frame.assign(**{c: "" if c in text_columns else np.nan for c in frame.columns})
+    yield "all numeric", frame.assign(**dict.fromkeys(frame.columns, 1.0))
+    yield "all text", frame.assign(**{c: frame[c].astype(str) for c in frame.columns})
+    yield "odd text", frame.assign(**dict.fromkeys(frame.columns, "x" * 150 + "-T:"))
+    yield "edge numbers", frame.assign(**{c: np.inf if i % 2 else -1e300 for i, c in enumerate(frame.columns)})
+
+
+def test_readable_files_of_any_content_never_crash(package: Path):
+    for name in ("dm.xpt", "ae.xpt", "suppae.xpt"):
+        original = (package / name).read_bytes()
+        frame, meta = read_xpt(package / name)
+        for label, changed in variants(frame):
+            pyreadstat.write_xport(changed.reset_index(drop=True), str(package / name),
+                                   file_format_version=5, table_name=meta.dataset)
+            report = validate_path(package)
+            for fmt in ("json", "html", "junit", "text"):
+                assert render(report, fmt), (name, label, fmt)
+            assert render_xlsx(report), (name, label)
+        (package / name).write_bytes(original)

@@ -21,7 +21,7 @@ def check_ae_end(package: Package, ctx: Context) -> None:
         open_ended = ae.blank("AEENDTC")
         for reference in ("AEENRTPT", "AEENRF"):
             if ae.has(reference):
-                open_ended &= ae.blank(reference)
+                open_ended = open_ended & ae.blank(reference)
         if open_ended.any():
             ctx.out.add_rows("CM0228", ae, open_ended, variable="AEENDTC",
                              message="AEENDTC is null and neither AEENRTPT nor AEENRF says the "

@@ -62,7 +62,7 @@ def per_value(series: pd.Series, function: Callable[[Any], Any], missing: Any,
 def blank(series: pd.Series, factors: Factors | None = None) -> np.ndarray:
     """True where the value is null: NaN for numbers, empty text for characters."""
     if not is_text(series):
-        return series.isna().to_numpy()
+        return series.isna().to_numpy(copy=True)  # the caller may combine it in place
     codes, uniques = factors if factors is not None else factorize(series)
     empty = [index for index, value in enumerate(_as_list(uniques)) if value == ""]
     missing = codes == -1
