@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_validate_sample import findings_of, only, rewrite
+from test_validate_sample import findings_of, only, rewrite, sdtm_folder
 
 import define_xml
 from cdisc_map.standards.terminology import load_ct
@@ -67,3 +67,12 @@ def test_an_adam_package_of_an_older_adamig(adam: Path):
     report = validate_path(adam)
     assert only(report, "CM0401").severity == "notice"
     assert "ADaMIG 1.1" in only(report, "CM0601").message
+
+
+def test_an_sdtmig_version_given_does_not_apply_to_adam_packages(root: Path):
+    report = validate_path(root, standard="3.4")  # as `run` passes the study's SDTMIG version
+    assert report.findings == []
+    assert {p.kind: p.standard for p in report.packages} == {"ADaM": "ADaMIG 1.3", "SDTM": "SDTMIG 3.4"}
+    declare(sdtm_folder(root), "SDTMIG", "3.3")
+    report = validate_path(root, standard="ADaMIG 1.3")  # only the ADaM package's is given
+    assert "SDTMIG 3.3" in only(report, "CM0601").message

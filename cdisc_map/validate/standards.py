@@ -81,14 +81,17 @@ def declared_standards(package: Package) -> tuple[str | None, str | None, str | 
 
 def resolve_standards(package: Package, *, standard: str | None = None,
                       ct: Terminology | None = None) -> PackageStandards:
-    """The metadata to check `package` with: `standard` ("3.2" or "SDTMIG 3.2") and `ct`
-    when given, else what its define.xml declares, else the defaults."""
+    """The metadata to check `package` with: `standard` ("3.2" or "SDTMIG 3.2" for SDTM
+    packages, "ADaMIG 1.1" for ADaM ones) and `ct` when given, else what its define.xml
+    declares, else the defaults."""
     name, version, release = declared_standards(package)
     kind = "ADaM" if package.datasets and all(d.is_adam for d in package.datasets.values()) else "SDTM"
-    if standard:
+    if standard and ("ADAM" in standard.upper()) == (kind == "ADaM"):
+        # "3.2" and "SDTMIG 3.2" name an SDTMIG version, "ADaMIG 1.1" an ADaMIG version: each
+        # overrides what the packages of its kind declare
         given = _VERSION.search(standard)
         version = given.group(0) if given else standard
-        name = "ADaMIG" if "ADAM" in standard.upper() else ("ADaMIG" if kind == "ADaM" else "SDTMIG")
+        name = "ADaMIG" if kind == "ADaM" else "SDTMIG"
     notes: list[tuple[str, str, str]] = []
     if kind == "ADaM":
         declared, exact = _adam_declared(name, version)
