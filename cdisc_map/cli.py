@@ -125,8 +125,8 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
 @click.option("--ct", "ct_package", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The published CDISC CT package (NCI EVS tab-delimited text) the package uses; "
                    "without it, terminology findings are notices.")
-@click.option("--standard", help="The IG version to check against (\"3.2\" or \"SDTMIG 3.2\"), instead of "
-                                 "the one define.xml declares.")
+@click.option("--standard", help="The IG version to check against instead of the one define.xml declares: "
+                                 "\"3.2\" or \"SDTMIG 3.2\" for SDTM packages, \"ADaMIG 1.1\" for ADaM ones.")
 @click.option("--define", "define", type=click.Path(path_type=Path, dir_okay=False),
               help="The package's define.xml, when it is not in the package folder.")
 @click.option("--encoding", help="Text encoding of the XPT files (default: UTF-8 when valid, else "
