@@ -8,18 +8,16 @@ through CT: LBTESTCD and LBTEST are two codelists of the same terms.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from cdisc_map.standards.terminology import Codelist
 from cdisc_map.validate.columns import is_text, text
 from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
+from cdisc_map.validate.model import NAME
 from cdisc_map.validate.rules import check
 from cdisc_map.validate.shared import declared_extensions, report_one_to_one, standard_variables
 
-NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}")
 MAX_TEST = 40
 # Test names that may be longer than 40 characters (SDTMIG: the criterion text of IE/TI).
 LONG_TESTS = {"IETEST"}

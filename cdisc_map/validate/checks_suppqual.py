@@ -16,11 +16,10 @@ import pandas as pd
 from cdisc_map.validate.columns import is_text, number_keys, text
 from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
-from cdisc_map.validate.model import split_domain
+from cdisc_map.validate.model import NAME, split_domain
 from cdisc_map.validate.rules import check
 from cdisc_map.validate.shared import report_one_to_one
 
-QNAM = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 MAX_QLABEL = 40
 PIECE = re.compile(r"^(?P<stem>[A-Z][A-Z0-9_]*?)(?P<number>\d+)$")
 
@@ -124,11 +123,11 @@ def check_qualifier_names(package: Package, ctx: Context) -> None:
             continue
         frame = supp.frame
         qnam = text(frame["QNAM"])
-        malformed = ((qnam != "") & ~qnam.str.fullmatch(QNAM.pattern)).to_numpy()
+        malformed = ((qnam != "") & ~qnam.str.fullmatch(NAME.pattern)).to_numpy()
         if malformed.any():
             ctx.out.add_rows("CM0304", supp, malformed, variable="QNAM", values=qnam,
                              message="QNAM must have at most 8 characters: A-Z, 0-9 and _, "
-                                     "starting with a letter")
+                                     "not starting with a digit")
         keys = [c for c in ("USUBJID", "RDOMAIN", "IDVAR", "IDVARVAL") if c in frame.columns]
         repeated = frame[[*keys, "QNAM"]].duplicated(keep="first").to_numpy() & (qnam != "").to_numpy()
         if repeated.any():

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from cdisc_map.validate.columns import is_text
 from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Package
+from cdisc_map.validate.model import NAME
 from cdisc_map.validate.rules import check
 
-NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 MAX_LABEL = 40
 MAX_VALUE_BYTES = 200
 

@@ -76,6 +76,9 @@ DOMAIN_CLASSES = {
 TRIAL_DESIGN_DATASETS = ("TA", "TE", "TI", "TS", "TV")
 
 _SPLIT = re.compile(r"^([A-Z]{2})[A-Z0-9]{1,2}$")
+# A dataset, variable, QNAM or --TESTCD name: at most 8 upper-case letters, digits and
+# underscores, not starting with a digit (SAS transport v5 names; SDTMIG 4.5.3, 8.4).
+NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}")
 
 
 _CLASS_NAMES = {"SPECIAL PURPOSE": SPECIAL_PURPOSE, "INTERVENTIONS": INTERVENTIONS,

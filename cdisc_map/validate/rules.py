@@ -123,7 +123,7 @@ _ALL = [
           dataset with the right member name."""),
     _rule("CM0104", "xpt", ERROR, "A dataset or variable name breaks the XPT v5 naming rule",
           """XPT v5 names have at most 8 characters: upper-case letters, digits and
-          underscores, starting with a letter. Longer or other names are cut or refused
+          underscores, not starting with a digit. Longer or other names are cut or refused
           by v5 readers.""",
           """Rename the variable (SDTM and ADaM names are at most 8 characters by
           design; use SUPP-- or a shorter name for a sponsor variable)."""),
