@@ -405,3 +405,27 @@ def test_xpt_in_another_encoding_needs_it_named(tmp_path):
     with pytest.raises(ProblemsError, match="text encoding"):
         read_form(path)
     assert read_form(path, encoding="latin1").frame["SITE"].tolist() == ["Clinéca"]
+
+
+def test_xpt_times_and_other_date_formats_as_text(tmp_path):
+    path = tmp_path / "vs.xpt"
+    source = pd.DataFrame({
+        "VSDT": [23440.0, np.nan],  # YYMMDD10. shows a date
+        "VSTM": [52200.0, 86399.4],  # TIME8. shows a time of day: 14:30:00, 23:59:59
+        "VSDTM": [2025268200.5, -1.0],  # E8601DT19.: half a second rounds up; before 1960 too
+    })
+    pyreadstat.write_xport(source, str(path), table_name="VS", file_format_version=5,
+                           variable_format={"VSDT": "YYMMDD10.", "VSTM": "TIME8.", "VSDTM": "E8601DT19."})
+    assert read_form(path).frame.to_dict("list") == {
+        "VSDT": ["2024-03-05", ""],
+        "VSTM": ["14:30:00", "23:59:59"],
+        "VSDTM": ["2024-03-05T14:30:01", "1959-12-31T23:59:59"],
+    }
+
+
+def test_damaged_xpt_says_where(tmp_path):
+    path = tmp_path / "dm.xpt"
+    pyreadstat.write_xport(pd.DataFrame({"SUBJID": ["001"]}), str(path), table_name="DM", file_format_version=5)
+    path.write_bytes(path.read_bytes()[:700])
+    with pytest.raises(ProblemsError, match="cannot read as SAS transport .*NAMESTR records end early"):
+        read_form(path)

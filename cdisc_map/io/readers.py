@@ -16,6 +16,9 @@ Where the source stores typed values, they are rendered as text once, here:
 - SAS7BDAT/XPT numerics: integral values without ".0" ("12"), others as Python's
   shortest repr ("12.5"), missing (also .A-.Z) as "". Numerics carrying a SAS date,
   datetime or time format are rendered like Excel date cells (ISO 8601 text).
+
+SAS7BDAT files are read with pyreadstat; XPT files with cdisc-map's own transport reader
+(`cdisc_map.io.xpt`), which names the byte where a damaged file goes wrong.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ import codecs
 import csv
 import io
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -37,11 +41,20 @@ from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.io.xpt import XptMeta, read_xpt
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".sas7bdat", ".xpt")
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _SIGNIFICANT_DIGITS_EXCEL = 15
 _LARGEST_PLAIN_INTEGER = 1e15
+# SAS formats that show a number as a calendar date (days since 1960-01-01), a date-time
+# (seconds since 1960-01-01T00:00) or a time of day (seconds), by format name.
+_SAS_DATE_FORMATS = re.compile(
+    r"DATE|(DDMMYY|MMDDYY|YYMMDD)[BCDNPS]?|(E|IS|B)8601DA|WEEKDATE|WEEKDATX|WORDDATE|WORDDATX"
+)
+_SAS_DATETIME_FORMATS = re.compile(r"DATETIME|(E|IS|B)8601D[TN]|DATEAMPM|MDYAMPM|DTDATE")
+_SAS_TIME_FORMATS = re.compile(r"TIME|HHMM|TOD|TIMEAMPM|(E|IS|B)8601TM")
+_SAS_EPOCH = datetime(1960, 1, 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +111,7 @@ def read_form(
         override = None if _is_utf8(path, encoding) else encoding
         frame, first_row = _read_sas(path, pyreadstat.read_sas7bdat, override), 1
     else:
-        frame, first_row = _read_sas(path, pyreadstat.read_xport, encoding), 1
+        frame, first_row = _read_xpt(path, encoding), 1
 
     _check_unique_columns(path, list(frame.columns))
     return RawForm(name=name or path.stem, path=path, frame=frame, first_row=first_row)
@@ -338,6 +351,62 @@ def _read_sas(path: Path, read: Callable, encoding: str | None) -> pd.DataFrame:
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(data)), dtype=object)
     frame.columns = list(data.columns)
     return frame
+
+
+def _read_xpt(path: Path, encoding: str | None) -> pd.DataFrame:
+    try:
+        data, meta = read_xpt(path, encoding=encoding)
+    except ProblemsError as exc:
+        raise ProblemsError(
+            [replace(p, message=f"cannot read as SAS transport (XPT): {p.message}") for p in exc.problems]
+        ) from exc
+    columns = {column: _xpt_column_text(data[column], meta, column) for column in data.columns}
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(data)), dtype=object)
+    frame.columns = list(data.columns)
+    return frame
+
+
+def _xpt_column_text(series: pd.Series, meta: XptMeta, column: str) -> np.ndarray:
+    """Text as read; numbers as text, or as ISO 8601 when their format shows a date or time."""
+    if meta.column_types[column] == "text":
+        return series.to_numpy(dtype=object)
+    values = series.to_numpy(dtype=float)
+    format_name = next((v.format for v in meta.layout.variables if v.name == column), "")
+    for pattern, render in ((_SAS_DATE_FORMATS, _sas_date), (_SAS_DATETIME_FORMATS, _sas_datetime),
+                            (_SAS_TIME_FORMATS, _sas_time)):
+        if format_name and pattern.fullmatch(format_name):
+            return _per_distinct_number(values, render)
+    return _numbers_text(values)
+
+
+def _per_distinct_number(values: np.ndarray, render: Callable[[float], str]) -> np.ndarray:
+    """render(value) once per distinct value; "" for missing; numbers as text where render cannot."""
+    out = np.full(values.shape, "", dtype=object)
+    present = ~np.isnan(values)
+    if present.any():
+        distinct, inverse = np.unique(values[present], return_inverse=True)
+        texts = np.empty(len(distinct), dtype=object)
+        for index, value in enumerate(distinct.tolist()):
+            try:
+                texts[index] = render(value)
+            except (OverflowError, ValueError):
+                texts[index] = _numbers_text(np.array([value]))[0]
+        out[present] = texts[inverse]
+    return out
+
+
+def _sas_date(days: float) -> str:
+    return (_SAS_EPOCH + timedelta(days=math.floor(days))).date().isoformat()
+
+
+def _sas_datetime(seconds: float) -> str:
+    return _datetime_text(_SAS_EPOCH + timedelta(seconds=seconds), shows_time=True)
+
+
+def _sas_time(seconds: float) -> str:
+    if not 0 <= seconds < 86_400:
+        raise ValueError("not a time of day")
+    return _time_text((_SAS_EPOCH + timedelta(seconds=seconds)).time())
 
 
 def _sas_column_text(series: pd.Series) -> np.ndarray:
