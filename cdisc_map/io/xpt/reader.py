@@ -39,6 +39,7 @@ from cdisc_map.io.xpt.records import (
 
 # Tried in this order when the caller names no encoding (ASCII is valid UTF-8).
 GUESSED_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+_MEMBER_HEADER_START = b"HEADER RECORD*******MEMB"  # MEMBER or MEMBV8
 _MEMBER_HEADERS = (
     b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!",
     b"HEADER RECORD*******MEMBV8  HEADER RECORD!!!!!!!",
@@ -233,12 +234,11 @@ def _parse_long_entries(data: bytes, offset: int, kind: str, tail: bytes, entrie
 
 def _member_end(data: bytes, start: int) -> int:
     """Where the first member's observations end: the file's end, or a second member's header."""
-    for header in _MEMBER_HEADERS:
-        found = data.find(header, start)
-        while found != -1 and (found - start) % RECORD_LENGTH:
-            found = data.find(header, found + 1)
-        if found != -1:
+    found = data.find(_MEMBER_HEADER_START, start)
+    while found != -1:
+        if not (found - start) % RECORD_LENGTH and data[found : found + 48] in _MEMBER_HEADERS:
             return found
+        found = data.find(_MEMBER_HEADER_START, found + 1)
     return len(data)
 
 
