@@ -7,6 +7,7 @@ damaged files and encodings in test_xpt_damaged.py."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -601,3 +602,21 @@ def test_special_missing_values_are_read_and_written_back(tmp_path):
     assert observations[8:32] == b"A" + bytes(7) + b"_" + bytes(7) + b"." + bytes(7)
     theirs, _ = pyreadstat.read_xport(str(path))
     assert theirs["AVAL"].isna().tolist() == [False, True, True, True, False]
+
+
+def test_write_transport_refuses_a_layout_that_does_not_tile_the_observation(tmp_path):
+    path = tmp_path / "dm.xpt"
+    write_dm(path)
+    frame, meta = read_xpt(path)
+    first, second = meta.layout.variables[:2]
+    overlapping = replace(meta.layout, variables=(first, replace(second, position=second.position - 1),
+                                                  *meta.layout.variables[2:]))
+    with pytest.raises(ProblemsError, match="at byte 10 of an observation, where byte 11 is next") as excinfo:
+        write_transport(frame, path, overlapping)
+    assert [p.column for p in problems(excinfo)][0] == "USUBJID"
+    shifted = (replace(v, position=v.position - 1) for v in meta.layout.variables[2:])
+    too_short = replace(meta.layout, variables=(first, replace(second, length=15), *shifted))
+    with pytest.raises(ProblemsError, match="a value of 16 bytes does not fit a 15-byte column") as excinfo:
+        write_transport(frame, path, too_short)
+    assert problems(excinfo)[0].column == "USUBJID"
+    assert read_xpt(path)[0].equals(frame)  # the file as it was

@@ -269,8 +269,8 @@ def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str |
         if variable.is_text:
             chunk = block[:, variable.position : variable.position + variable.length]
             codes, first = distinct_rows(chunk)
-            high = bool(chunk.max(initial=0) >= 128)
-            text_columns[index] = (codes, distinct_bytes(chunk, first), first, high)
+            distinct = distinct_bytes(chunk, first)
+            text_columns[index] = (codes, distinct, first, not all(value.isascii() for value in distinct))
 
     header_texts = [*structure.fields.values()]
     header_texts += [text.encode("latin-1") for v in variables for text in (v.name, v.label, v.format, v.informat)]

@@ -81,8 +81,10 @@ def write_xpt(
         position += column.length
     layout = XptLayout(dataset=dataset, label=label, variables=tuple(variables), created=stamp, modified=stamp,
                        member_created=stamp, member_modified=stamp)
-    blocks = [_checked_block(column) for column in columns]
-    _write_atomically(path, layout_header(layout, _ascii), blocks, len(frame), dataset)
+    observations = np.empty((len(frame), layout.row_length), dtype=np.uint8)
+    for column, variable in zip(columns, variables, strict=True):  # one column's bytes at a time
+        observations[:, variable.position : variable.position + variable.length] = _checked_block(column)
+    _write_atomically(path, layout_header(layout, _ascii), observations, dataset)
 
 
 def write_transport(
@@ -111,26 +113,38 @@ def write_transport(
         Problem("the frame has no column for this variable", file=str(path), dataset=layout.dataset, column=v.name)
         for v in layout.variables if v.name not in frame.columns
     ]
+    end = 0
+    for variable in sorted(layout.variables, key=lambda v: v.position):
+        if variable.position != end:  # the values must tile the observation, no gap and no overlap
+            problems.append(Problem(f"the layout puts this variable at byte {variable.position} of an observation, "
+                                    f"where byte {end} is next", file=str(path), dataset=layout.dataset,
+                                    column=variable.name))
+        end = variable.position + variable.length
     if problems:
         raise ProblemsError(problems)
+    def fault(exc: Exception, column: str | None = None) -> ProblemsError:
+        return ProblemsError([Problem(f"cannot write the file as its layout says: {exc}", file=str(path),
+                                      dataset=layout.dataset, column=column)])
+
     try:
         header = layout_header(layout, encode)
-        blocks = []
-        for variable in layout.variables:
-            series = frame[variable.name]
+    except (ValueError, UnicodeError) as exc:
+        raise fault(exc) from exc
+    observations = np.empty((len(frame), layout.row_length), dtype=np.uint8)
+    for variable in layout.variables:
+        series = frame[variable.name]
+        try:
             if variable.is_text:
                 codes, uniques = pd.factorize(series, use_na_sentinel=True)
                 encoded = [str(value).encode(encoding) for value in np.asarray(uniques, dtype=object)]
-                blocks.append((variable.position, text_block(codes, encoded, variable.length)))
+                block = text_block(codes, encoded, variable.length)
             else:
                 values = series.to_numpy(dtype="float64", na_value=np.nan)
-                ibm = double_to_ibm(values, missing_codes.get(variable.name))
-                blocks.append((variable.position, ibm[:, : variable.length]))
-    except (ValueError, UnicodeError, IbmOverflowError) as exc:
-        raise ProblemsError([Problem(f"cannot write the file as its layout says: {exc}", file=str(path),
-                                     dataset=layout.dataset)]) from exc
-    ordered = [block for _, block in sorted(blocks, key=lambda item: item[0])]
-    _write_atomically(path, header, ordered, len(frame), layout.dataset)
+                block = double_to_ibm(values, missing_codes.get(variable.name))[:, : variable.length]
+        except (ValueError, UnicodeError, IbmOverflowError) as exc:
+            raise fault(exc, variable.name) from exc
+        observations[:, variable.position : variable.position + variable.length] = block
+    _write_atomically(path, header, observations, layout.dataset)
 
 
 def _ascii(text: str) -> bytes:
@@ -143,15 +157,9 @@ def _checked_block(column: CheckedColumn) -> np.ndarray:
     return double_to_ibm(column.values)
 
 
-def _write_atomically(path: Path, header: bytes, blocks: list[np.ndarray], rows: int, dataset: str) -> None:
-    """Header, observations (the blocks side by side, in order) and padding, via a temporary file."""
-    row_length = sum(block.shape[1] for block in blocks)
-    observations = np.empty((rows, row_length), dtype=np.uint8)
-    position = 0
-    for block in blocks:
-        observations[:, position : position + block.shape[1]] = block
-        position += block.shape[1]
-    padding = b" " * (-(rows * row_length) % RECORD_LENGTH)  # blanks to a whole 80-byte record
+def _write_atomically(path: Path, header: bytes, observations: np.ndarray, dataset: str) -> None:
+    """Header, observations and padding, via a temporary file flushed to disk and renamed."""
+    padding = b" " * (-observations.size % RECORD_LENGTH)  # blanks to a whole 80-byte record
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         try:
