@@ -32,19 +32,36 @@ ROOT = Path(__file__).resolve().parent.parent
 STUDY = Path("mappings") / "nct06111625"
 CHUNK = 1 << 20
 
+# The child also counts CPU seconds per stage (all threads): on a shared machine the wall clock
+# moves with other work, CPU time much less.
 CHILD = r"""
-import json, sys, time
+import contextlib, json, sys, time
 from pathlib import Path
+from cdisc_map.core import timing
 from cdisc_map.pipeline import run_study
-from cdisc_map.core.timing import peak_rss_mb
-started = time.perf_counter()
+cpu = {}
+wall_stage = timing.StageTimes.stage
+
+@contextlib.contextmanager
+def stage(self, name):
+    started = time.process_time()
+    try:
+        with wall_stage(self, name):
+            yield
+    finally:
+        cpu[name] = cpu.get(name, 0.0) + time.process_time() - started
+
+timing.StageTimes.stage = stage
+started, started_cpu = time.perf_counter(), time.process_time()
 summary = run_study(Path(sys.argv[1]), raw_dir=Path(sys.argv[2]), out_dir=Path(sys.argv[3]))
 print(json.dumps({
     "seconds": summary.times.seconds,
+    "cpu": cpu,
     "peak_mb": summary.times.peak_mb,
     "total": time.perf_counter() - started,
+    "total_cpu": time.process_time() - started_cpu,
     "records": sum(w.records for w in summary.written),
-    "peak_total_mb": peak_rss_mb(),
+    "peak_total_mb": timing.peak_rss_mb(),
 }))
 """
 
@@ -84,8 +101,10 @@ def run_once(checkout: Path, raw: Path, out: Path) -> dict:
 def best(runs: list[dict]) -> dict:
     """The fastest run's figures per stage (the least disturbed by other work on the machine)."""
     result = dict(min(runs, key=lambda r: r["total"]))
-    result["seconds"] = {stage: min(r["seconds"][stage] for r in runs) for stage in runs[0]["seconds"]}
+    for figure in ("seconds", "cpu"):
+        result[figure] = {stage: min(r[figure][stage] for r in runs) for stage in runs[0][figure]}
     result["total"] = min(r["total"] for r in runs)
+    result["total_cpu"] = min(r["total_cpu"] for r in runs)
     return result
 
 
@@ -109,23 +128,35 @@ def report(result: dict) -> None:
     this, base, floor = result["this"], result.get("baseline"), result["io_floor"]
     subjects, total = result["subjects"], this["total"]
     print(f"\n{subjects:,} subjects: {this['records']:,} records written in {total:.1f} s "
-          f"({this['records'] / total:,.0f} records/s), peak RSS {this['peak_total_mb']:,.0f} MiB")
+          f"({this['records'] / total:,.0f} records/s; {this['total_cpu']:.1f} CPU s), "
+          f"peak RSS {this['peak_total_mb']:,.0f} MiB")
+    stages = [(stage, this["seconds"][stage], this["cpu"][stage], this["peak_mb"][stage]) for stage in this["seconds"]]
+    stages.append(("total", total, this["total_cpu"], this["peak_total_mb"]))
     if base:
-        print(f"  {'stage':<14}{'seconds':>9}{'baseline':>10}{'ratio':>7}{'peak MiB':>10}{'baseline':>10}")
-        for stage, seconds in this["seconds"].items():
-            before = base["seconds"].get(stage)
-            ratio = f"{seconds / before:.2f}" if before else "-"
-            print(f"  {stage:<14}{seconds:>9.2f}{before or 0:>10.2f}{ratio:>7}{this['peak_mb'][stage]:>10.0f}"
-                  f"{base['peak_mb'].get(stage, 0):>10.0f}")
-        print(f"  {'total':<14}{total:>9.2f}{base['total']:>10.2f}{total / base['total']:>7.2f}"
-              f"{this['peak_total_mb']:>10.0f}{base['peak_total_mb']:>10.0f}")
+        before = {stage: (base["seconds"].get(stage), base["cpu"].get(stage), base["peak_mb"].get(stage))
+                  for stage in base["seconds"]}
+        before["total"] = (base["total"], base["total_cpu"], base["peak_total_mb"])
+        print(f"  {'stage':<14}{'seconds':>9}{'baseline':>10}{'ratio':>7}{'CPU s':>9}{'baseline':>10}{'ratio':>7}"
+              f"{'peak MiB':>10}{'baseline':>10}")
+        for stage, seconds, cpu, peak in stages:
+            old_seconds, old_cpu, old_peak = before.get(stage, (None, None, None))
+            print(f"  {stage:<14}{seconds:>9.2f}{_figure(old_seconds)}{_ratio(seconds, old_seconds)}"
+                  f"{cpu:>9.2f}{_figure(old_cpu)}{_ratio(cpu, old_cpu)}{peak:>10.0f}{_figure(old_peak, 0)}")
     else:
-        print(f"  {'stage':<14}{'seconds':>9}{'peak MiB':>10}")
-        for stage, seconds in this["seconds"].items():
-            print(f"  {stage:<14}{seconds:>9.2f}{this['peak_mb'][stage]:>10.0f}")
+        print(f"  {'stage':<14}{'seconds':>9}{'CPU s':>9}{'peak MiB':>10}")
+        for stage, seconds, cpu, peak in stages:
+            print(f"  {stage:<14}{seconds:>9.2f}{cpu:>9.2f}{peak:>10.0f}")
     print(f"  I/O floor {floor['seconds']:.2f} s (read {floor['read_bytes'] / 2**20:,.1f} MiB of raw export in "
           f"{floor['read_seconds']:.2f} s, write and fsync {floor['written_bytes'] / 2**20:,.1f} MiB in "
           f"{floor['write_seconds']:.2f} s); total / floor = {total / floor['seconds']:.1f}x")
+
+
+def _figure(value: float | None, decimals: int = 2) -> str:
+    return f"{value:>10.{decimals}f}" if value is not None else f"{'-':>10}"
+
+
+def _ratio(value: float, before: float | None) -> str:
+    return f"{value / before:>7.2f}" if before else f"{'-':>7}"
 
 
 def main() -> None:

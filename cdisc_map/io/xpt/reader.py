@@ -246,6 +246,7 @@ def _member_end(data: bytes, start: int) -> int:
 
 
 def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str | None) -> tuple[pd.DataFrame, XptMeta]:
+    """The one dataset of a file: its variables checked, its observations counted, each column decoded."""
     latin = _decoder("latin-1")
     variables = [parse_namestr(raw, structure.version, latin) for raw in structure.namestrs]
     dataset_guess = _strip(structure.fields["dataset"]).decode("latin-1")
@@ -280,7 +281,7 @@ def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str |
     try:
         variables = [_with_long_entries(parse_namestr(raw, structure.version, decode), structure, decode)
                      for raw in structure.namestrs]
-        fields = {key: decode(_strip(value)) for key, value in structure.fields.items()}
+        fields = {key: decode(value) for key, value in structure.fields.items()}
     except UnicodeDecodeError as exc:
         raise problem(f"a header text is not valid {chosen}: {exc.reason}",
                       hint="Give the file's text encoding (for example 'cp1252' or 'latin1')") from exc
@@ -296,7 +297,7 @@ def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str |
         chunk = block[:, variable.position : variable.position + variable.length]
         if variable.is_text:
             codes, distinct, first, high = text_columns[index]
-            columns[variable.name] = _decode_column(distinct, codes, first, decode, chosen, variable.name, problem)
+            columns[variable.name] = _decode_column(distinct, codes, first, chosen, variable.name, problem)
             if high:
                 non_ascii.append(variable.name)
         else:
@@ -315,27 +316,31 @@ def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str |
         member_os=fields["member_os"], namestr_length=structure.namestr_length,
         observations=structure.stated_observations,
     )
-    labels_not_ascii = ([""] if not layout.label.isascii() else []) + [v.name for v in variables
-                                                                        if not v.label.isascii()]
-    meta = XptMeta(
+    return frame, _meta(layout, chosen, tuple(non_ascii), missing_codes)
+
+
+def _meta(layout: XptLayout, encoding: str, non_ascii: tuple[str, ...], missing_codes: dict) -> XptMeta:
+    variables = layout.variables
+    labels_not_ascii = [""] if not layout.label.isascii() else []
+    labels_not_ascii += [v.name for v in variables if not v.label.isascii()]
+    return XptMeta(
         dataset=layout.dataset,
         label=layout.label,
-        version=structure.version,
-        created=fields["created"],
+        version=layout.version,
+        created=layout.created,
         column_labels={v.name: v.label for v in variables},
         column_types={v.name: "text" if v.is_text else "numeric" for v in variables},
         character_lengths={v.name: v.length for v in variables if v.is_text},
         formats={v.name: v.format_text for v in variables if v.format_text},
         informats={v.name: v.informat_text for v in variables if v.informat_text},
-        modified=fields["modified"],
-        encoding=chosen,
-        non_ascii_columns=tuple(non_ascii),
+        modified=layout.modified,
+        encoding=encoding,
+        non_ascii_columns=non_ascii,
         non_ascii_labels=tuple(labels_not_ascii),
         numeric_lengths={v.name: v.length for v in variables if not v.is_text},
         layout=layout,
         missing_codes=missing_codes,
     )
-    return frame, meta
 
 
 def _check_variables(variables: list[Namestr], structure: _Structure, problem) -> None:
@@ -424,8 +429,9 @@ def _guess_encoding(header_texts: list[bytes], columns: list[list[bytes]]) -> st
     return "iso8859-1"  # not reached: latin-1 decodes every byte
 
 
-def _decode_column(distinct: list[bytes], codes: np.ndarray, first: np.ndarray, decode_name, encoding: str,
-                   column: str, problem) -> pd.Series:
+def _decode_column(distinct: list[bytes], codes: np.ndarray, first: np.ndarray, encoding: str, column: str,
+                   problem: Callable[..., ProblemsError]) -> pd.Series:
+    """Each distinct value decoded once; every row shares its value's string."""
     try:
         texts = [value.decode(encoding) for value in distinct]
     except UnicodeDecodeError as exc:
