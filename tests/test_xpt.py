@@ -155,6 +155,7 @@ def test_character_length_is_the_longest_value_in_bytes(tmp_path):
         name: pyreadstat_meta.variable_storage_width[name]
         for name in meta.character_lengths
     } == meta.character_lengths
+    assert meta.longest_values == dict(meta.character_lengths, DTHFL=0)  # all missing: no value at all
 
 
 def test_integer_and_nullable_columns_are_written_as_floats(tmp_path):

@@ -64,6 +64,7 @@ class XptMeta:
     non_ascii_columns: tuple[str, ...] = ()  # text columns with a non-ASCII value
     non_ascii_labels: tuple[str, ...] = ()  # columns whose label is not ASCII; "" for the dataset label
     numeric_lengths: dict[str, int] = field(default_factory=dict)  # bytes, numeric columns (8 unless shortened)
+    longest_values: dict[str, int] = field(default_factory=dict)  # bytes of each text column's longest value
     # Everything the headers say, and per numeric column with special missing values (.A-.Z, ._)
     # the byte of each row's missing value (0 for numbers): what `write_transport` needs to
     # write the same file again.
@@ -316,10 +317,12 @@ def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str |
         member_os=fields["member_os"], namestr_length=structure.namestr_length,
         observations=structure.stated_observations,
     )
-    return frame, _meta(layout, chosen, tuple(non_ascii), missing_codes)
+    longest = {variables[i].name: max(map(len, column[1]), default=0) for i, column in text_columns.items()}
+    return frame, _meta(layout, chosen, tuple(non_ascii), missing_codes, longest)
 
 
-def _meta(layout: XptLayout, encoding: str, non_ascii: tuple[str, ...], missing_codes: dict) -> XptMeta:
+def _meta(layout: XptLayout, encoding: str, non_ascii: tuple[str, ...], missing_codes: dict,
+          longest: dict[str, int]) -> XptMeta:
     variables = layout.variables
     labels_not_ascii = [""] if not layout.label.isascii() else []
     labels_not_ascii += [v.name for v in variables if not v.label.isascii()]
@@ -338,6 +341,7 @@ def _meta(layout: XptLayout, encoding: str, non_ascii: tuple[str, ...], missing_
         non_ascii_columns=non_ascii,
         non_ascii_labels=tuple(labels_not_ascii),
         numeric_lengths={v.name: v.length for v in variables if not v.is_text},
+        longest_values=longest,
         layout=layout,
         missing_codes=missing_codes,
     )
