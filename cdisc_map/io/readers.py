@@ -313,26 +313,39 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
         ) from exc
     name = _pick_sheet(path, workbook.sheet_names, sheet)
     try:
-        rows = [
-            [value if type(value) is str else _excel_value_text(value) for value in row]
-            for row in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        ]
+        columns = _sheet_columns(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
     except (CalamineError, OSError, ValueError) as exc:
         raise _error(
             path, f"cannot read the workbook ({type(exc).__name__}: {exc})"
         ) from exc
 
-    while rows and not any(rows[-1]):  # formatted but empty rows at the end
-        rows.pop()
+    filled = [np.flatnonzero(np.array(column, dtype=object) != "") for column in columns]
+    rows = max((int(found[-1]) + 1 for found in filled if len(found)), default=0)  # formatted but empty rows
     if not rows:
         raise _error(
             path,
             "the sheet is empty: no header row",
             hint="Put the column names in row 1",
         )
-    width = max(len(row) for row in rows)
-    rows = [row + [""] * (width - len(row)) for row in rows]
-    return _text_frame(path, rows[0], rows[1:], _excel_column_name)
+    header = [column[0] for column in columns]
+    return _columns_frame(path, header, [column[1:rows] for column in columns], _excel_column_name)
+
+
+def _sheet_columns(rows: list[list]) -> list[list[str]]:
+    """A sheet's cells as text, column by column, each distinct text of a column one string object.
+
+    Sharing the strings keeps a large log small in memory (calamine makes one object per
+    cell) and makes every later hash of a value a cached one.
+    """
+    width = max(map(len, rows), default=0)
+    columns: list[list[str]] = [[] for _ in range(width)]
+    shared: list[dict[str, str]] = [{} for _ in range(width)]
+    for row in rows:
+        for position in range(width):
+            value = row[position] if position < len(row) else ""
+            text = value if type(value) is str else _excel_value_text(value)
+            columns[position].append(shared[position].setdefault(text, text))
+    return columns
 
 
 def _excel_column_name(position: int) -> str:
@@ -585,6 +598,38 @@ def _text_frame(
         )
     frame = pd.DataFrame(body, columns=range(len(header)), dtype=object)
     frame.columns = header
+    return frame
+
+
+def _columns_frame(
+    path: Path,
+    header: list[str],
+    columns: list[list[str]],
+    column_name: Callable[[int], str],
+) -> pd.DataFrame:
+    """`_text_frame` for values held column by column (same rules, same problems)."""
+    problems = []
+    for position, name in enumerate(header):
+        if name == "":
+            filled = [number for number, value in enumerate(columns[position], start=2) if value != ""]
+            if filled:
+                problems.append(
+                    Problem(
+                        f"{column_name(position)} has values but no column name in the header",
+                        file=str(path),
+                        row=filled[0],
+                        hint="Give the column a name in the header row",
+                    )
+                )
+    if problems:
+        raise ProblemsError(problems)
+    keep = [position for position, name in enumerate(header) if name != ""]
+    if not keep:
+        raise _error(path, "the header row names no columns", row=1, hint="Put the column names in row 1")
+    rows = len(columns[0]) if columns else 0
+    frame = pd.DataFrame({i: np.array(columns[p], dtype=object) for i, p in enumerate(keep)},
+                         index=pd.RangeIndex(rows), dtype=object)
+    frame.columns = [header[p] for p in keep]
     return frame
 
 
