@@ -24,6 +24,7 @@ from cdisc_map.io.xpt import (
     build_timestamp,
     header_timestamps,
     read_xpt,
+    reader,
     sas_header_timestamp,
     write_transport,
     write_xpt,
@@ -621,3 +622,23 @@ def test_write_transport_refuses_a_layout_that_does_not_tile_the_observation(tmp
         write_transport(frame, path, too_short)
     assert problems(excinfo)[0].column == "USUBJID"
     assert read_xpt(path)[0].equals(frame)  # the file as it was
+
+
+def test_reading_in_chunks_of_rows_gives_the_same_frame(tmp_path, monkeypatch):
+    path = tmp_path / "lb.xpt"
+    rows = 700
+    frame = pd.DataFrame({
+        "USUBJID": [f"S-{i % 23:03d}" for i in range(rows)],
+        "LBORRES": [f"result {i % 97}" if i % 5 else "" for i in range(rows)],
+        "LBSTRESN": np.where(np.arange(rows) % 7 == 0, np.nan, np.arange(rows) / 3.0),
+    })
+    labels = {"USUBJID": "Subject", "LBORRES": "Result", "LBSTRESN": "Numeric Result"}
+    write_xpt(frame, path, dataset="LB", label="Laboratory Test Results", column_labels=labels)
+    whole, whole_meta = read_xpt(path)
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 97)  # a few rows at a time, cut anywhere
+    chunked, chunked_meta = read_xpt(path)
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert chunked_meta == whole_meta
+    assert chunked_meta.longest_values == {"USUBJID": 5, "LBORRES": 9}  # "result 96"
+    shared = chunked["USUBJID"].array._ndarray
+    assert shared[0] is shared[23]  # one string per distinct value, across chunks too

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cdisc_map.core.problems import ProblemsError
-from cdisc_map.io.xpt import read_xpt, write_transport, write_xpt
+from cdisc_map.io.xpt import read_xpt, reader, write_transport, write_xpt
 
 LABELS = {"USUBJID": "Unique Subject Identifier", "AETERM": "Reported Term", "AESEQ": "Sequence Number"}
 
@@ -110,7 +110,9 @@ def test_damaged_namestr_records(tmp_path, good):
     assert damaged(tmp_path, bytes(twice)).match("USUBJID appear more than once")
 
 
-def test_two_datasets_in_one_file(tmp_path, good):
+@pytest.mark.parametrize("chunk", [reader.CHUNK_BYTES, 80, 100])
+def test_two_datasets_in_one_file(tmp_path, good, monkeypatch, chunk):
+    monkeypatch.setattr(reader, "CHUNK_BYTES", chunk)  # found across a chunk boundary too
     data = good.read_bytes()
     excinfo = damaged(tmp_path, data + data[240:])
     assert excinfo.match(f"more than one dataset .* at byte {len(data)}")
@@ -193,7 +195,9 @@ def test_windows_1252_then_latin_1(tmp_path):
     assert frame["AETERM"].tolist() == ["\u0081 control", "Caf\u00e9"]
 
 
-def test_an_encoding_given_is_used_and_its_faults_located(tmp_path):
+@pytest.mark.parametrize("chunk", [reader.CHUNK_BYTES, 20])
+def test_an_encoding_given_is_used_and_its_faults_located(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr(reader, "CHUNK_BYTES", chunk)  # the row is found in a later chunk too
     path = tmp_path / "ae.xpt"
     write_text(path, ["plain", "Caf\u00e9", "Caf\u00e9"], "cp1252")
     assert read_xpt(path, encoding="latin-1")[0]["AETERM"].tolist() == ["plain", "Café", "Café"]

@@ -11,6 +11,7 @@ says so in `XptMeta.version`.
 from __future__ import annotations
 
 import codecs
+import mmap
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +40,9 @@ from cdisc_map.io.xpt.records import (
 
 # Tried in this order when the caller names no encoding (ASCII is valid UTF-8).
 GUESSED_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+# Observations are decoded this many bytes at a time from the mapped file, whose pages are then
+# given back: reading a file costs its frame and one chunk, not the frame and the whole file.
+CHUNK_BYTES = 16 << 20
 _MEMBER_HEADER_START = b"HEADER RECORD*******MEMB"  # MEMBER or MEMBV8
 _MEMBER_HEADERS = (
     b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!",
@@ -107,23 +111,46 @@ def read_xpt(path: Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, 
         except LookupError as exc:
             raise ProblemsError([Problem(f"unknown text encoding {encoding!r}", file=str(path))]) from exc
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ProblemsError([Problem(f"cannot read the file: {exc.strerror or exc}", file=str(path))]) from exc
+        with open(path, "rb") as handle:
+            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ProblemsError([Problem(f"cannot read the file: {reason}", file=str(path))]) from exc
     try:
-        structure = _parse_structure(data)
-    except RecordError as exc:
-        raise ProblemsError(
-            [
-                Problem(
-                    f"not a readable SAS transport (XPT) file: {exc} at byte {exc.offset} "
-                    f"(80-byte record {exc.offset // RECORD_LENGTH + 1})",
-                    file=str(path),
-                    hint="Check that the file is a whole SAS transport file (not cut short in a copy or download)",
-                )
-            ]
-        ) from exc
-    return _read_member(path, data, structure, encoding)
+        try:
+            structure = _parse_structure(data)
+        except RecordError as exc:
+            raise ProblemsError(
+                [
+                    Problem(
+                        f"not a readable SAS transport (XPT) file: {exc} at byte {exc.offset} "
+                        f"(80-byte record {exc.offset // RECORD_LENGTH + 1})",
+                        file=str(path),
+                        hint="Check that the file is a whole SAS transport file (not cut short in a copy or download)",
+                    )
+                ]
+            ) from exc
+        return _read_member(path, data, structure, encoding)
+    finally:
+        _close(data)
+
+
+def _close(data: bytes | mmap.mmap) -> None:
+    if isinstance(data, mmap.mmap):
+        try:
+            data.close()
+        except BufferError:  # a view is still referenced (by a traceback): the collector closes it
+            pass
+
+
+def _release(data: bytes | mmap.mmap, start: int, stop: int) -> None:
+    """Give back the pages of a mapped file's bytes start:stop (they stay in the page cache)."""
+    advise = getattr(data, "madvise", None)
+    if advise is None or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    first = start - start % mmap.PAGESIZE
+    if stop > first:
+        advise(mmap.MADV_DONTNEED, first, stop - first)
 
 
 # --- structure -------------------------------------------------------------------------
@@ -235,15 +262,49 @@ def _parse_long_entries(data: bytes, offset: int, kind: str, tail: bytes, entrie
 
 def _member_end(data: bytes, start: int) -> int:
     """Where the first member's observations end: the file's end, or a second member's header."""
-    found = data.find(_MEMBER_HEADER_START, start)
-    while found != -1:
-        if not (found - start) % RECORD_LENGTH and data[found : found + 48] in _MEMBER_HEADERS:
-            return found
-        found = data.find(_MEMBER_HEADER_START, found + 1)
+    position = start
+    while position < len(data):
+        stop = min(len(data), position + CHUNK_BYTES)
+        found = data.find(_MEMBER_HEADER_START, position, stop + len(_MEMBER_HEADER_START))
+        while found != -1:
+            if not (found - start) % RECORD_LENGTH and data[found : found + 48] in _MEMBER_HEADERS:
+                return found
+            found = data.find(_MEMBER_HEADER_START, found + 1, stop + len(_MEMBER_HEADER_START))
+        _release(data, position, stop)
+        position = stop
     return len(data)
 
 
 # --- members ---------------------------------------------------------------------------
+
+
+class _TextColumn:
+    """One text column's distinct values (as bytes) and codes, gathered chunk by chunk of rows."""
+
+    def __init__(self) -> None:
+        self.seen: dict[bytes, int] = {}
+        self.distinct: list[bytes] = []
+        self.first: list[int] = []  # the row where each distinct value first appears
+        self.chunks: list[np.ndarray] = []
+        self.non_ascii = False
+
+    def add(self, chunk: np.ndarray, start: int) -> None:
+        codes, first = distinct_rows(chunk)
+        numbers = np.empty(len(first), dtype=np.int32)
+        for index, value in enumerate(distinct_bytes(chunk, first)):
+            number = self.seen.get(value)
+            if number is None:
+                number = self.seen[value] = len(self.distinct)
+                self.distinct.append(value)
+                self.first.append(start + int(first[index]))
+                self.non_ascii = self.non_ascii or not value.isascii()
+            numbers[index] = number
+        self.chunks.append(numbers[codes])
+
+    def codes(self, rows: int) -> np.ndarray:
+        codes = np.concatenate(self.chunks) if self.chunks else np.zeros(rows, dtype=np.int32)
+        self.chunks = []
+        return codes
 
 
 def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str | None) -> tuple[pd.DataFrame, XptMeta]:
@@ -263,21 +324,29 @@ def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str |
     _check_variables(variables, structure, problem)
     row_length = sum(v.length for v in variables)
     rows = _observation_count(data, structure, row_length, problem)
-    block = np.frombuffer(data, dtype=np.uint8, count=rows * row_length, offset=structure.observations_offset)
-    block = block.reshape(rows, row_length)
-
-    text_columns = {}  # by position in the NAMESTR records: (codes, distinct values, first rows, any non-ASCII)
-    for index, variable in enumerate(variables):
-        if variable.is_text:
+    text_columns = {index: _TextColumn() for index, v in enumerate(variables) if v.is_text}
+    numbers = {index: (np.empty(rows), np.zeros(rows, dtype=np.uint8)) for index, v in enumerate(variables)
+               if not v.is_text}
+    step = max(1, CHUNK_BYTES // max(row_length, 1))
+    for start in range(0, rows, step):
+        stop = min(rows, start + step)
+        offset = structure.observations_offset + start * row_length
+        block = np.frombuffer(data, dtype=np.uint8, count=(stop - start) * row_length, offset=offset)
+        block = block.reshape(stop - start, row_length)
+        for index, variable in enumerate(variables):
             chunk = block[:, variable.position : variable.position + variable.length]
-            codes, first = distinct_rows(chunk)
-            distinct = distinct_bytes(chunk, first)
-            text_columns[index] = (codes, distinct, first, not all(value.isascii() for value in distinct))
+            if variable.is_text:
+                text_columns[index].add(chunk, start)
+            else:
+                values, tags = numbers[index]
+                values[start:stop], tags[start:stop] = ibm_to_double(chunk)
+        del block, chunk
+        _release(data, offset, offset + (stop - start) * row_length)
 
     header_texts = [*structure.fields.values()]
     header_texts += [text.encode("latin-1") for v in variables for text in (v.name, v.label, v.format, v.informat)]
     header_texts += [value for entry in structure.long_entries.values() for value in entry.values()]
-    chosen = encoding or _guess_encoding(header_texts, [t[1] for t in text_columns.values() if t[3]])
+    chosen = encoding or _guess_encoding(header_texts, [t.distinct for t in text_columns.values() if t.non_ascii])
     decode = _decoder(chosen)
     try:
         variables = [_with_long_entries(parse_namestr(raw, structure.version, decode), structure, decode)
@@ -294,15 +363,17 @@ def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str |
     columns: dict[str, object] = {}
     missing_codes: dict[str, np.ndarray] = {}
     non_ascii: list[str] = []
+    longest: dict[str, int] = {}
     for index, variable in enumerate(variables):
-        chunk = block[:, variable.position : variable.position + variable.length]
         if variable.is_text:
-            codes, distinct, first, high = text_columns[index]
-            columns[variable.name] = _decode_column(distinct, codes, first, chosen, variable.name, problem)
-            if high:
+            text = text_columns.pop(index)
+            codes = text.codes(rows)
+            columns[variable.name] = _decode_column(text.distinct, codes, text.first, chosen, variable.name, problem)
+            if text.non_ascii:
                 non_ascii.append(variable.name)
+            longest[variable.name] = max(map(len, text.distinct), default=0)
         else:
-            values, tags = ibm_to_double(chunk)
+            values, tags = numbers.pop(index)
             columns[variable.name] = values
             if ((tags != 0) & (tags != SYSTEM_MISSING)).any():
                 missing_codes[variable.name] = tags
@@ -317,7 +388,6 @@ def _read_member(path: Path, data: bytes, structure: _Structure, encoding: str |
         member_os=fields["member_os"], namestr_length=structure.namestr_length,
         observations=structure.stated_observations,
     )
-    longest = {variables[i].name: max(map(len, column[1]), default=0) for i, column in text_columns.items()}
     return frame, _meta(layout, chosen, tuple(non_ascii), missing_codes, longest)
 
 
