@@ -564,41 +564,9 @@ def _text_frame(
     body: list[list[str]],
     column_name: Callable[[int], str],
 ) -> pd.DataFrame:
-    """Build the frame; drop columns with neither a name nor any value (trailing
-    delimiters, formatted-but-empty Excel columns) and refuse values without a name."""
-    keep = []
-    problems = []
-    for position, name in enumerate(header):
-        if name != "":
-            keep.append(position)
-            continue
-        filled = [
-            number for number, row in enumerate(body, start=2) if row[position] != ""
-        ]
-        if filled:
-            problems.append(
-                Problem(
-                    f"{column_name(position)} has values but no column name in the header",
-                    file=str(path),
-                    row=filled[0],
-                    hint="Give the column a name in the header row",
-                )
-            )
-    if problems:
-        raise ProblemsError(problems)
-    if len(keep) != len(header):
-        header = [header[p] for p in keep]
-        body = [[row[p] for p in keep] for row in body]
-    if not header:
-        raise _error(
-            path,
-            "the header row names no columns",
-            row=1,
-            hint="Put the column names in row 1",
-        )
-    frame = pd.DataFrame(body, columns=range(len(header)), dtype=object)
-    frame.columns = header
-    return frame
+    """The frame of a header and rows of text (see `_columns_frame`)."""
+    columns = [list(column) for column in zip(*body, strict=True)] if body else [[] for _ in header]
+    return _columns_frame(path, header, columns, column_name)
 
 
 def _columns_frame(
@@ -607,7 +575,8 @@ def _columns_frame(
     columns: list[list[str]],
     column_name: Callable[[int], str],
 ) -> pd.DataFrame:
-    """`_text_frame` for values held column by column (same rules, same problems)."""
+    """Build the frame; drop columns with neither a name nor any value (trailing
+    delimiters, formatted-but-empty Excel columns) and refuse values without a name."""
     problems = []
     for position, name in enumerate(header):
         if name == "":

@@ -275,35 +275,25 @@ def _text_column(series: pd.Series, name: str, dataset: str) -> tuple[CheckedCol
     else:
         non_ascii = [i for i, value in enumerate(distinct) if not value.isascii()]
         byte_lengths = np.array([len(value.encode("utf-8")) for value in distinct], dtype=np.int64)
-    rows = _rows_with(codes, non_ascii, len(distinct))
-    for i in rows[:MAX_PROBLEMS_PER_COLUMN]:
-        value = distinct[codes[i]]
+    def non_ascii_message(value: str, _: int) -> str:
         bad = _NON_ASCII.search(value)
-        problems.append(
-            Problem(
-                f"non-ASCII character {describe_character(bad.group())} at position {bad.start() + 1}",
-                dataset=dataset,
-                column=name,
-                row=int(i) + 1,
-                value=_shorten(value),
-                hint="Transliterate it with an explicit spec rule, or correct the raw data",
-            )
-        )
-    problems += _more(len(rows), dataset, name)
-    too_long = _rows_with(codes, np.flatnonzero(byte_lengths > MAX_VALUE_BYTES), len(distinct))
-    for i in too_long[:MAX_PROBLEMS_PER_COLUMN]:
-        value = distinct[codes[i]]
-        problems.append(
-            Problem(
-                f"value is {byte_lengths[codes[i]]} bytes long, over the XPT v5 limit of {MAX_VALUE_BYTES}",
-                dataset=dataset,
-                column=name,
-                row=int(i) + 1,
-                value=_shorten(value),
-                hint="Shorten it, or split it over more variables as SDTMIG describes for text over 200 characters",
-            )
-        )
-    problems += _more(len(too_long), dataset, name)
+        return f"non-ASCII character {describe_character(bad.group())} at position {bad.start() + 1}"
+
+    def too_long_message(_: str, code: int) -> str:
+        return f"value is {byte_lengths[code]} bytes long, over the XPT v5 limit of {MAX_VALUE_BYTES}"
+
+    for chosen, message, hint in (
+        (non_ascii, non_ascii_message, "Transliterate it with an explicit spec rule, or correct the raw data"),
+        (np.flatnonzero(byte_lengths > MAX_VALUE_BYTES), too_long_message,
+         "Shorten it, or split it over more variables as SDTMIG describes for text over 200 characters"),
+    ):
+        rows = _rows_with(codes, chosen, len(distinct))
+        problems += [
+            Problem(message(distinct[codes[i]], codes[i]), dataset=dataset, column=name, row=int(i) + 1,
+                    value=_shorten(distinct[codes[i]]), hint=hint)
+            for i in rows[:MAX_PROBLEMS_PER_COLUMN]
+        ]
+        problems += _more(len(rows), dataset, name)
     length = max(int(byte_lengths.max(initial=0)), 1)
     return CheckedColumn(name, is_text=True, codes=codes, distinct=distinct, length=length), problems
 
