@@ -48,7 +48,7 @@ def data_type(variable, values: pd.Series) -> tuple[str, int | None, int | None]
         if _is_dtc(variable.name):
             return "datetime", None, None
         return "text", variable.length, None
-    numbers = values.dropna()
+    numbers = pd.Series(pd.unique(values.dropna().to_numpy()))  # lengths and digits: per distinct value
     if numbers.empty or (numbers == numbers.round()).all():
         digits = int(numbers.abs().astype("int64").astype(str).str.len().max()) if not numbers.empty else 1
         return "integer", max(1, digits + int((numbers < 0).any())), None
