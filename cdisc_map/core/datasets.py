@@ -12,6 +12,19 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 
+@dataclass(frozen=True)
+class CodelistWhere:
+    """The codelist of the records where every (variable, value) of `where` holds.
+
+    DSDECOD takes its terms from NCOMPLT where DSCAT is DISPOSITION EVENT and from
+    PROTMLST where DSCAT is PROTOCOL MILESTONE; define.xml shows each as value-level
+    metadata with its where clause.
+    """
+
+    where: tuple[tuple[str, str], ...]
+    codelist: str
+
+
 @dataclass
 class Variable:
     """A variable as written: what the XPT header and define.xml say about it."""
@@ -29,6 +42,10 @@ class Variable:
     method: str = ""
     comment: str = ""
     format: str = ""  # SAS display format (DATE9., DATETIME20.), "" for none
+    method_name: str = ""  # what define.xml names the method ("Study day"): one MethodDef per algorithm
+    predecessor: str = ""  # the variable a Predecessor origin copies, DATASET.VARIABLE ("DM.AGE")
+    crf_pages: tuple[int, ...] = ()  # pages of the annotated CRF where the value is collected
+    codelists_where: tuple[CodelistWhere, ...] = ()  # codelists per condition (DSDECOD by DSCAT)
 
 
 @dataclass
@@ -45,6 +62,9 @@ class Dataset:
     structure: str = ""
     comment: str | None = None
     methods: dict[str, str] = field(default_factory=dict)  # value-level methods, e.g. "AVAL.PFS"
+    # What the build knows of the values under one condition, keyed TARGET.VALUE ("QVAL.DONTYP"):
+    # their origin, method, comment and CRF pages, for define.xml's value-level metadata.
+    value_level: dict[str, Variable] = field(default_factory=dict)
 
 
 def char_length(values: pd.Series) -> int:

@@ -30,6 +30,7 @@ class FormSpec:
     sheet: str | int | None = None
     label: str | None = None
     encoding: str = "utf-8"
+    crf_pages: int | list[int] | None = None  # the form's pages in the annotated CRF
 
 
 @dataclass
