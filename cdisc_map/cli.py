@@ -13,8 +13,13 @@ import click
 
 from cdisc_map import __version__
 from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
+from cdisc_map.io.convert import convert_dataset
+from cdisc_map.io.datasetjson import Context
+from cdisc_map.io.package import check_formats
 from cdisc_map.pipeline import run_study
-from cdisc_map.spec.check import check_study
+from cdisc_map.report import ReportInputs, load_report_settings, study_report_settings, write_outcomes_report
+from cdisc_map.sdtm.forms import read_raw_forms
+from cdisc_map.spec.check import check_study, raw_column_problems
 from cdisc_map.standards.download import (
     BASE_URL_VARIABLE,
     DEFAULT_TIMEOUT,
@@ -79,13 +84,16 @@ def main() -> None:
               help="Folder of the raw export (default: the one study.yaml names).")
 @click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path),
               help="Output tree (eCTD layout).")
+@click.option("--formats", callback=lambda ctx, param, value: _formats(value), metavar="LIST",
+              help="Dataset files to write, comma-separated: xpt, json, ndjson (Dataset-JSON 1.1) "
+                   "[default: study.yaml's output.formats, else xpt].")
 @click.option("--quiet", is_flag=True, help="Only the summary and problems.")
 @click.option("--ct", "ct_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
               help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
-def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool, ct_file: Path | None,
-        standards_dir: Path | None) -> None:
+def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, formats: tuple[str, ...] | None,
+        quiet: bool, ct_file: Path | None, standards_dir: Path | None) -> None:
     """Convert a study's raw export into its SDTM package.
 
     STUDY_DIR defaults to the bundled NCT06111625 study with its fixture export.
@@ -95,7 +103,8 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
     progress = Progress(quiet)
     try:
         standards = Standards.from_options(standards_dir, ct_file)
-        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress, standards=standards)
+        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress, standards=standards,
+                            formats=formats)
     except ProblemsError as exc:
         progress.done()
         _print_problems(exc.problems)
@@ -116,11 +125,45 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
     counts = ", ".join(f"{n} {severity}(s)" for severity, n in summary.validation.items())
     if summary.reports:
         click.echo(f"\nValidation: {counts}; report in {summary.reports[-1]}")
+    if summary.outcomes:
+        click.echo(f"Outcomes report: {summary.outcomes}")
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.times.seconds.items())
     click.echo(f"\nTime by stage: {stages}.")
     warnings = len(summary.problems)
     click.echo(f"\nWrote {len(summary.written)} datasets in {elapsed:.1f} s"
                + (f" with {warnings} warning(s)" if warnings else "") + ".")
+
+
+def _formats(value: str | None) -> tuple[str, ...] | None:
+    """`--formats xpt,json` as a tuple of format names; an unknown name is a usage error."""
+    if not value:
+        return None
+    try:
+        return check_formats([part.strip().lower() for part in value.split(",") if part.strip()])
+    except ProblemsError as exc:
+        raise click.BadParameter("; ".join(f"{p.message} ({p.hint})" for p in exc.problems)) from exc
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("target", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--encoding", help="Text encoding of a source XPT file (XPT records none) [default: UTF-8].")
+def convert(source: Path, target: Path, encoding: str | None) -> None:
+    """Convert one dataset between XPT and Dataset-JSON 1.1 (.xpt, .json, .ndjson), losslessly.
+
+    The formats follow the file suffixes: cdisc-map convert adsl.xpt adsl.json, and back.
+    Exit status: 0 when written; 1 when SOURCE cannot be read or its data cannot be
+    written as TARGET (the problems are listed, and TARGET is left as it was).
+    """
+    context = Context(source_system=("cdisc-map", __version__))
+    try:
+        converted = convert_dataset(source, target, context=context, encoding=encoding)
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo(f"\nFailed: {target} was not written.", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {converted.target}: {converted.dataset}, {converted.records} records, "
+               f"{converted.variables} variables.")
 
 
 @main.command()
@@ -161,10 +204,22 @@ def rules() -> None:
               help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
               help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
-def check_spec(study_dir: Path, ct_file: Path | None, standards_dir: Path | None) -> None:
-    """Check a study's mapping specs: each problem with file, line and what to write instead."""
+@click.option("--raw", "raw_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="The raw export whose columns the specs are checked against (default: the one study.yaml names).")
+def check_spec(study_dir: Path, ct_file: Path | None, standards_dir: Path | None, raw_dir: Path | None) -> None:
+    """Check a study's mapping specs: each problem with file, line and what to write instead.
+
+    With the raw export (--raw, else the folder study.yaml names when it exists), every
+    column the specs read is checked against the export's forms too.
+    """
     try:
-        study, problems = check_study(study_dir, Standards.from_options(standards_dir, ct_file))
+        standards = Standards.from_options(standards_dir, ct_file)
+        study, problems = check_study(study_dir, standards)
+        folder = raw_dir or (study.default_raw_dir() if study else None)
+        if study is not None and folder is not None and folder.is_dir():
+            forms, unreadable = read_raw_forms(study, folder)
+            problems += unreadable + raw_column_problems(
+                study, {name: list(map(str, form.frame.columns)) for name, form in forms.items()})
     except CdiscMapError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
@@ -342,6 +397,41 @@ def ct_download(release: str | None, packages: tuple[str, ...], base_url: str | 
         click.echo("\nThe downloaded files were not installed.", err=True)
         sys.exit(1)
     _print_download(report)
+
+
+@main.command("report")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--adtte", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="An ADTTE (XPT) to report instead of OUT's, e.g. one another tool wrote.")
+@click.option("--adsl", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The ADSL that goes with --adtte (treatment groups).")
+@click.option("--sdtm", "sdtm_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="The SDTM package that goes with --adtte, for the disposition and exposure summary.")
+@click.option("--settings", "settings_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Report settings (report.yaml: time points per parameter, ...); default: the bundled "
+                   "study's, for its own packages.")
+def report(out_dir: Path, adtte: Path | None, adsl: Path | None, sdtm_dir: Path | None,
+           settings_file: Path | None) -> None:
+    """Write OUT/report/index.html: each endpoint of ADTTE as a Kaplan-Meier or cumulative-incidence
+    curve with numbers at risk and estimates, and the study's disposition and exposure.
+
+    OUT is the output tree of `cdisc-map run`; with --adtte the report reads the files given instead
+    and is written under OUT. Exit status: 0 when written, 2 when the input cannot be read.
+    """
+    if (adsl or sdtm_dir) and not adtte:
+        click.echo("Error: --adsl and --sdtm go with --adtte", err=True)
+        sys.exit(2)
+    try:
+        settings = load_report_settings(settings_file) if settings_file else None
+        inputs = ReportInputs.of_files(adtte, adsl, sdtm_dir) if adtte else ReportInputs.of_tree(out_dir)
+        written = write_outcomes_report(out_dir, inputs, settings=settings,
+                                        fallback=None if settings else study_report_settings(BUNDLED_STUDY))
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo("\nNo report written.", err=True)
+        sys.exit(2)
+    _print_problems(written.problems)
+    click.echo(f"Outcomes report: {written.path}")
 
 
 if __name__ == "__main__":

@@ -97,6 +97,12 @@ def bundled_run(tmp_path_factory) -> Run:
 
 
 @pytest.fixture(scope="session")
+def bundled_out(bundled_run) -> Path:
+    """The OUT tree of the shared run; read it, never change it."""
+    return bundled_run.out
+
+
+@pytest.fixture(scope="session")
 def bundled_sdtm() -> dict[str, pd.DataFrame]:
     """The bundled study's SDTM datasets as built in memory (no file written), by name."""
     study = load_study(BUNDLED_STUDY)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdisc_map.core.datasets import CodelistWhere, Dataset, Variable
+from cdisc_map.core.datasets import Dataset, Variable
 from cdisc_map.core.problems import ProblemsError
 from cdisc_map.define.build import PackageInfo, build_define
 from cdisc_map.spec.study import StudySpec
@@ -114,12 +114,20 @@ def test_dsdecod_gets_the_codelist_of_each_dscat_from_the_data():
     assert [t.coded_value for t in codelists["CL.NCOMPLT"].items] == ["COMPLETED"]  # not the milestone
 
 
-def test_a_variable_s_own_codelists_per_condition_win_over_the_ig_rule():
-    own = (CodelistWhere((("DSCAT", "PROTOCOL MILESTONE"),), "OTHEVENT"),)
-    variables = [v if v.name != "DSDECOD" else Variable(**{**vars(v), "codelists_where": own}) for v in DS.variables]
+def test_the_spec_s_value_level_rules_win_over_the_ig_rule_first_rule_met_first():
+    own = (({"var": "USUBJID", "eq": "S1-2"}, "OTHEVENT"),  # the first rule takes S1-2's milestone
+           ({"var": "DSCAT", "in": ["PROTOCOL MILESTONE", "DISPOSITION EVENT"]}, "NCOMPLT"),
+           ({"any": [{"var": "DSCAT", "missing": True}]}, "PROTMLST"))  # no where clause states it: left out
+    variables = [v if v.name != "DSDECOD" else Variable(**{**vars(v), "value_codelists": own}) for v in DS.variables]
     define = build([Dataset(**{**vars(DS), "variables": variables})])
-    assert [i.oid for i in define.value_lists[0].items] == ["IT.DS.DSDECOD.PROTOCOL_MILESTONE"]
-    assert define.value_lists[0].items[0].codelist_oid == "CL.OTHEVENT"
+    items = define.value_lists[0].items
+    assert [(i.oid, i.codelist_oid) for i in items] == [
+        ("IT.DS.DSDECOD.S1-2", "CL.OTHEVENT"),
+        ("IT.DS.DSDECOD.PROTOCOL_MILESTONE.DISPOSITION_EVENT", "CL.NCOMPLT")]
+    codelists = {c.oid: [t.coded_value for t in c.items] for c in define.codelists}
+    assert codelists["CL.NCOMPLT"] == ["COMPLETED", "INFORMED CONSENT OBTAINED"]  # S1-1's records only
+    clause = next(w for w in define.where_clauses if w.oid == items[1].where_clause_oids[0])
+    assert [(c.comparator, c.values) for c in clause.checks] == [("IN", ["PROTOCOL MILESTONE", "DISPOSITION EVENT"])]
 
 
 def test_origins_as_define_xml_2_1_defines_them():

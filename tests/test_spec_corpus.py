@@ -174,6 +174,8 @@ CORPUS = [
      "ADSL has no variable LSTALV", "LSTALV"),
     ("time-to-event key misspelt", "adam/adtte/ttlast.yaml", "censors:", "censor:", "did you mean 'censors'",
      "censor:"),
+    ("a raw column the export does not have", "sdtm/dm.yaml", "AGE: {number: Age}", "AGE: {number: Agee}",
+     "form 'demographics' has no column 'Agee'", "AGE:"),
     ("YAML that does not parse", "sdtm/ex.yaml", "keys: [STUDYID, USUBJID, EXTRT, EXSTDTC]",
      "keys: [STUDYID, USUBJID, EXTRT, EXSTDTC", "not valid YAML", None),
 ]

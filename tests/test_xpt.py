@@ -472,3 +472,37 @@ def test_replaces_an_existing_file(old_target):
     write_dm(old_target)
     assert read_xpt(old_target)[1].dataset == "DM"
     assert leftovers(old_target.parent) == []
+
+
+def test_declared_lengths_are_kept_and_values_read_back_unpadded(tmp_path):
+    frame = pd.DataFrame({"USUBJID": ["S-001", "S-2"], "SEX": ["", ""], "AGE": [30.0, 41.0]})
+    path = tmp_path / "dm.xpt"
+    write_xpt(frame, path, dataset="DM", label="Demographics", column_labels=LABELS,
+              lengths={"USUBJID": 20, "SEX": 8, "AGE": 3})  # a numeric length is not a text length: ignored
+    data, meta = pyreadstat.read_xport(str(path))
+    assert meta.variable_storage_width == {"USUBJID": 20, "SEX": 8, "AGE": 8}
+    assert data["USUBJID"].tolist() == ["S-001", "S-2"] and data["SEX"].tolist() == ["", ""]
+    with pytest.raises(ProblemsError) as excinfo:
+        write_xpt(frame, path, dataset="DM", label="Demographics", column_labels=LABELS, lengths={"USUBJID": 4})
+    problem = excinfo.value.problems[0]
+    assert (problem.column, problem.row, problem.value) == ("USUBJID", 1, "S-001")
+
+
+def test_blank_labels_are_allowed_when_asked(tmp_path):
+    frame = pd.DataFrame({"USUBJID": ["S-001"]})
+    with pytest.raises(ProblemsError, match="no label"):
+        write_xpt(frame, tmp_path / "x.xpt", dataset="X", label="", column_labels={})
+    write_xpt(frame, tmp_path / "x.xpt", dataset="X", label="", column_labels={}, require_labels=False)
+    meta = read_xpt(tmp_path / "x.xpt")[1]
+    assert (meta.label, meta.column_labels) == ("", {"USUBJID": ""})
+
+
+def test_text_in_another_encoding_is_a_problem_naming_it(tmp_path):
+    path = tmp_path / "ts.xpt"
+    write_xpt(pd.DataFrame({"TSVAL": ["Alzheimer's"]}), path, dataset="TS", label="Trial Summary",
+              column_labels={"TSVAL": "Parameter Value"})
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"Alzheimer's", b"Alzheimer\x92s"))  # a Windows-1252 apostrophe
+    with pytest.raises(ProblemsError, match="cp1252"):
+        read_xpt(path)
+    assert read_xpt(path, encoding="cp1252")[0]["TSVAL"].tolist() == ["Alzheimer\u2019s"]

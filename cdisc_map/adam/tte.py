@@ -239,8 +239,13 @@ def _candidates(spec: dict, role: str, index: int, source: dict, datasets: Mappi
                       f"{label}: partial date {{VALUE}} not used (the spec has no imputation rule)",
                       severity="warning", column=var,
                       hint="add impute: {partial: first|mid|last} to the spec to use partial dates")
-    report.per_record(_where(rows, status == imputation.MISSING),
-                      f"{label}: a matching record has no date; it is not used", severity="warning", column=var)
+    undated = _where(rows, status == imputation.MISSING)
+    if not undated.empty:  # one warning for the source, not one per record
+        subjects_ = sorted(set(undated[SUBJECT]))
+        shown = ", ".join(subjects_[:5]) + (f" and {len(subjects_) - 5} more" if len(subjects_) > 5 else "")
+        report.warning(f"{label}: {len(undated)} matching record(s) have no {var} and are not used ({shown})",
+                       column=var, hint=f"add {{var: {var}, missing: false}} to the source's where: when such "
+                                        "records are expected")
     report.per_record(_where(rows, status == imputation.INVALID),
                       f"{label}: {{VALUE!r}} is not an ISO 8601 date", column=var)
     rows = rows[rows["ADT"].notna()]
@@ -306,7 +311,8 @@ def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], 
     is_event = offered["ROLE"].isin([EVENT, COMPETING])
     events = _sorted_by_subject(offered[is_event], ["ADT", "PRIORITY"], ranks=ranks)
     events = events.drop_duplicates(SUBJECT, keep="first")
-    censors = _sorted_by_subject(offered[~is_event], ["ADT", "PRIORITY"], descending=frozenset({"ADT"}), ranks=ranks)
+    ties = frozenset({"ADT", "PRIORITY"}) if spec.get("censor_ties") == "last" else frozenset({"ADT"})
+    censors = _sorted_by_subject(offered[~is_event], ["ADT", "PRIORITY"], descending=ties, ranks=ranks)
     censors = censors.drop_duplicates(SUBJECT, keep="first")
     chosen = pd.concat([events, censors[~censors[SUBJECT].isin(events[SUBJECT])]], ignore_index=True)
     records = subjects.merge(chosen, on=SUBJECT, how="left")
@@ -314,13 +320,15 @@ def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], 
     report.per_record(_where(records, records["ADT"].isna()),
                       "subject has no event and no censoring date from any source",
                       hint="add a censoring source every subject has, e.g. the start date or LSTALVDT")
+    if spec.get("clamp_to_start"):  # admiral's convention: a date before the start counts as the start
+        records["ADT"] = records["ADT"].where(~(records["ADT"] < records["STARTDT"]), records["STARTDT"])
     early = _where(records, records["ADT"] < records["STARTDT"]).assign(
         ADTISO=lambda r: imputation.iso_of(r["ADT"]), STARTISO=lambda r: imputation.iso_of(r["STARTDT"]))
     start = spec["start"]
     report.per_record(early, "{SOURCE}: date {ADTISO} is before the start date {STARTISO} "
                              f"({start['dataset']}.{start['var']})",
-                      hint="fix the data, or filter the source (where:, from_start: true) if such records "
-                           "must not count")
+                      hint="fix the data, filter the source (where:, from_start: true) if such records "
+                           "must not count, or set clamp_to_start: true to count them at the start")
     if report.failed or records.empty:
         return _empty()
 

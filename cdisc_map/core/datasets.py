@@ -12,19 +12,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 
-@dataclass(frozen=True)
-class CodelistWhere:
-    """The codelist of the records where every (variable, value) of `where` holds.
-
-    DSDECOD takes its terms from NCOMPLT where DSCAT is DISPOSITION EVENT and from
-    PROTMLST where DSCAT is PROTOCOL MILESTONE; define.xml shows each as value-level
-    metadata with its where clause.
-    """
-
-    where: tuple[tuple[str, str], ...]
-    codelist: str
-
-
 @dataclass
 class Variable:
     """A variable as written: what the XPT header and define.xml say about it."""
@@ -37,6 +24,8 @@ class Variable:
     role: str = ""
     codelist: str = ""  # the codelist the values come from (short name or C-code), "" for none
     extended: tuple[str, ...] = ()  # values the study adds to that codelist (sponsor extensions)
+    #: codelists that depend on a condition: (condition, codelist) per rule, first rule met wins
+    value_codelists: tuple[tuple[dict, str], ...] = ()
     origin: str = ""
     source: str = ""
     method: str = ""
@@ -45,7 +34,6 @@ class Variable:
     method_name: str = ""  # what define.xml names the method ("Study day"): one MethodDef per algorithm
     predecessor: str = ""  # the variable a Predecessor origin copies, DATASET.VARIABLE ("DM.AGE")
     crf_pages: tuple[int, ...] = ()  # pages of the annotated CRF where the value is collected
-    codelists_where: tuple[CodelistWhere, ...] = ()  # codelists per condition (DSDECOD by DSCAT)
 
 
 @dataclass

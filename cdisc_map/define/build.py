@@ -52,10 +52,13 @@ class PackageInfo:
         return SDTM_PACKAGE if self.purpose == "Tabulation" else ADAM_PACKAGE
 
 
-def build_define(study, datasets: list[Dataset], terminology, info: PackageInfo, ig=None) -> model.Define:
+def build_define(study, datasets: list[Dataset], terminology, info: PackageInfo, ig=None,
+                 data_suffix: str = ".xpt") -> model.Define:
     """The define model of one package (every dataset written to one folder).
 
-    Raises ProblemsError when study.yaml's analysis results name what the package does not hold.
+    `data_suffix` is the file each dataset's def:leaf points at: ".xpt", or ".json"
+    for a package written as Dataset-JSON only. Raises ProblemsError when study.yaml's
+    analysis results name what the package does not hold.
     """
     ig_oid = f"STD.{info.standard_name}.{info.standard_version}"
     ct_oid = f"STD.CT.{info.ct_publishing_set}.{study.ct_version}"
@@ -77,7 +80,7 @@ def build_define(study, datasets: list[Dataset], terminology, info: PackageInfo,
         items = [_variable(dataset, variable, order, context, coded_with)
                  for order, variable in enumerate(dataset.variables, 1)]
         lists += value_lists(dataset, {item.name: item for item in items}, context)
-        groups.append(_group(dataset, items, meta, info, ig_oid, context))
+        groups.append(_group(dataset, items, meta, info, ig_oid, context, data_suffix))
     displays = (result_displays(study, {g.name: g for g in groups}, context.where)
                 if info.package == ADAM_PACKAGE else [])
     return model.Define(
@@ -128,7 +131,7 @@ def _variable(dataset: Dataset, variable: Variable, order: int, context: Context
 
 
 def _group(dataset: Dataset, items: list[model.Variable], meta, info: PackageInfo, ig_oid: str,
-           context: Context) -> model.Dataset:
+           context: Context, data_suffix: str) -> model.Dataset:
     cls = getattr(meta, "cls", "") or dataset.cls
     return model.Dataset(
         oid=f"IG.{dataset.name}", name=dataset.name, label=dataset.label,
@@ -140,7 +143,7 @@ def _group(dataset: Dataset, items: list[model.Variable], meta, info: PackageInf
         domain=getattr(dataset, "domain", "") or dataset.name,
         sas_name=dataset.name, standard_oid=ig_oid,
         comment_oid=context.texts.comment((dataset.comment or "").strip(), dataset.name),
-        leaf_href=f"{dataset.name.lower()}.xpt", leaf_title=f"{dataset.name.lower()}.xpt",
+        leaf_href=f"{dataset.name.lower()}{data_suffix}", leaf_title=f"{dataset.name.lower()}{data_suffix}",
         variables=items,
     )
 

@@ -7,11 +7,13 @@ describes each condition's values on their own:
 * a Findings result (--ORRES, --STRESC, --STRESN) by --TESTCD, labelled with --TEST;
 * a BDS analysis value (AVAL) by PARAMCD, with each parameter's derivation;
 * a variable whose codelist depends on a condition, such as DSDECOD by DSCAT (NCOMPLT for
-  a disposition event, PROTMLST for a protocol milestone): the variable's own
-  `codelists_where`, else what SDTMIG says, read from the data (the DSCAT of each record).
+  a disposition event, PROTMLST for a protocol milestone): the spec's `value_level` rules
+  (the variable's `value_codelists`, first rule met wins), else what SDTMIG says, read
+  from the data (the DSCAT of each record).
 
 Each condition is one where clause, shared by every value list (and analysis result)
-that states the same condition.
+that states the same condition. A rule whose condition a where clause cannot state
+(any, not, missing) is left out: its records keep the variable's own description.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cdisc_map.core.datasets import CodelistWhere, Dataset, Variable
+from cdisc_map.core.datasets import Dataset, Variable
 from cdisc_map.define.oids import oid_part, unique
 from cdisc_map.define.origins import OriginDocuments, origin_of
 from cdisc_map.define.terms import Terms
 from cdisc_map.define.texts import Texts
 from cdisc_map.define.types import data_type
+from cdisc_map.spec import conditions
+from cdisc_map.spec.submission import where_checks
 from cdisc_map.standards.value_domains import condition_codelists
 from define_xml import model
 
@@ -68,24 +72,39 @@ class Context:
 
 @dataclass(frozen=True)
 class _Group:
-    """The records of one condition: its (variable, value) pairs, the codelist of its values."""
+    """The records of one condition: its range checks, which records, the codelist of their values."""
 
-    where: tuple[tuple[str, str], ...]
+    checks: tuple[Check, ...]
     mask: pd.Series
     codelist: str
 
+    @property
+    def key(self) -> str:
+        """The condition's values, as OIDs and value-level metadata name it: "PFS", "PROTOCOL MILESTONE"."""
+        return ".".join(value for _var, _comparator, values in self.checks for value in values)
 
-def codelists_by_condition(variable: Variable, frame: pd.DataFrame) -> tuple[CodelistWhere, ...]:
-    """The variable's codelists per condition: its own, else the IG's rule applied to the data (the
-    DSCAT of each DS record gives DSDECOD's codelist)."""
-    if variable.codelists_where:
-        return variable.codelists_where
+    @property
+    def words(self) -> str:
+        return " and ".join(f"{var} = {values[0]}" if comparator == "EQ" and len(values) == 1
+                            else f"{var} {comparator} {', '.join(values)}" for var, comparator, values in self.checks)
+
+
+def codelists_by_condition(variable: Variable, frame: pd.DataFrame) -> tuple[tuple[dict, str], ...]:
+    """The variable's codelists per condition, (condition, codelist): the spec's rules, else the IG's
+    applied to the data (the DSCAT of each DS record gives DSDECOD's codelist)."""
+    if variable.value_codelists:
+        return variable.value_codelists
     rule = condition_codelists(variable.name)
     if rule is None or rule[0] not in frame:
         return ()
     by, codelists = rule
     present = sorted({str(v) for v in pd.unique(frame[by]) if str(v) in codelists})
-    return tuple(CodelistWhere(((by, value),), codelists[value]) for value in present)
+    return tuple(({"var": by, "eq": value}, codelists[value]) for value in present)
+
+
+def _checks(condition: dict) -> tuple[Check, ...] | None:
+    found = where_checks(condition)
+    return None if found is None else tuple((var, comparator, tuple(values)) for var, comparator, values in found)
 
 
 def value_lists(dataset: Dataset, items: dict[str, model.Variable], context: Context) -> list[model.ValueList]:
@@ -124,26 +143,35 @@ def _plans(dataset: Dataset, variables: dict[str, Variable]) -> dict[str, list[_
     plans: dict[str, list[_Group]] = {}
     for target, by in by_column.items():
         variable = variables[target]
-        own = {cw.where: cw.codelist for cw in codelists_by_condition(variable, frame)}
+        own = {_checks(condition): codelist for condition, codelist in codelists_by_condition(variable, frame)}
         default = variable.codelist.split(" ")[0] if variable.codelist else ""
-        plans[target] = [
-            _Group(((by, value),), frame[by] == value, own.get(((by, value),), default))
-            for value in sorted({str(v) for v in pd.unique(frame[by]) if str(v) != ""})
-        ]
+        plans[target] = []
+        for value in sorted({str(v) for v in pd.unique(frame[by]) if str(v) != ""}):
+            checks = ((by, "EQ", (value,)),)
+            plans[target].append(_Group(checks, frame[by].astype(str) == value, own.get(checks, default)))
     for variable in dataset.variables:
         if variable.name in plans:
             continue
-        conditions = codelists_by_condition(variable, frame)
-        if conditions:
-            plans[variable.name] = [_Group(cw.where, _mask(frame, cw.where), cw.codelist) for cw in conditions]
+        groups = _rule_groups(codelists_by_condition(variable, frame), frame)
+        if groups:
+            plans[variable.name] = groups
     return plans
 
 
-def _mask(frame: pd.DataFrame, where: tuple[tuple[str, str], ...]) -> pd.Series:
-    mask = pd.Series(True, index=frame.index)
-    for var, value in where:
-        mask &= frame[var].astype(str) == value
-    return mask
+def _rule_groups(rules: tuple[tuple[dict, str], ...], frame: pd.DataFrame) -> list[_Group]:
+    """The records of each rule: those it holds for that no earlier rule took (first rule met wins)."""
+    groups = []
+    pending = pd.Series(True, index=frame.index)
+    for condition, codelist in rules:
+        try:
+            holds = pending & conditions.evaluate(condition, lambda _kind, var: frame[var], frame.index)
+        except KeyError:  # a variable the dataset does not hold: nothing to describe
+            continue
+        pending &= ~holds
+        checks = _checks(condition)
+        if checks is not None:
+            groups.append(_Group(checks, holds, codelist))
+    return groups
 
 
 def _value_list(dataset: Dataset, variable: Variable, parent: model.Variable, groups: list[_Group],
@@ -156,10 +184,10 @@ def _value_list(dataset: Dataset, variable: Variable, parent: model.Variable, gr
         present = values.notna() if variable.type == "Num" else values.astype(str) != ""
         if not present.any():
             continue  # no values under this condition: nothing to describe
-        key = ".".join(value for _, value in group.where)
+        key = group.key
         meta = dataset.value_level.get(f"{target}.{key}")
         described = meta or variable
-        user = f"{name}.{target} ({' and '.join(f'{var} = {value}' for var, value in group.where)})"
+        user = f"{name}.{target} ({group.words})"
         kind, length, digits = data_type(variable, values[present], subset=True)
         origin = origin_of(_with_defaults(described, variable), context.documents)
         method_oid = None
@@ -171,7 +199,7 @@ def _value_list(dataset: Dataset, variable: Variable, parent: model.Variable, gr
         codelist_oid = None
         if group.codelist and variable.type == "Char":
             codelist_oid = context.terms.ct(group.codelist, values[present])
-        where_oid = context.where.of(name, [(var, "EQ", (value,)) for var, value in group.where])
+        where_oid = context.where.of(name, list(group.checks))
         entries.append(model.Variable(
             oid=f"IT.{name}.{target}.{oid_part(key)}", name=target, label=_label(frame, group, described, variable),
             data_type=kind, length=length, significant_digits=digits if kind == "float" else None,
@@ -202,7 +230,7 @@ def _label(frame: pd.DataFrame, group: _Group, meta: Variable, variable: Variabl
     """QLABEL of a qualifier, --TEST of a test, PARAM of a parameter, as the data hold them (a piece of
     split text has its own QLABEL); else what the build says, else the variable's own label."""
     rows = frame[group.mask]
-    for by, _value in group.where[:1]:
+    for by, _comparator, _values in group.checks[:1]:
         source = {"QNAM": "QLABEL", "PARAMCD": "PARAM"}.get(by, by[:-2] if by.endswith("TESTCD") else "")
         if source in rows and not rows.empty and str(rows[source].iloc[0]):
             return str(rows[source].iloc[0])

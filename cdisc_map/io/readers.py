@@ -1,4 +1,4 @@
-"""Read one raw EDC form (CSV, XLSX, SAS7BDAT or XPT) into an all-text frame.
+"""Read one raw EDC form (CSV, XLSX, SAS7BDAT, XPT or a form of an ODM-XML file) into an all-text frame.
 
 Mapping specs decide what a raw value means, so the reader must not guess: every
 cell comes back as the text the data manager sees in the export ("001" stays "001",
@@ -16,6 +16,9 @@ Where the source stores typed values, they are rendered as text once, here:
 - SAS7BDAT/XPT numerics: integral values without ".0" ("12"), others as Python's
   shortest repr ("12.5"), missing (also .A-.Z) as "". Numerics carrying a SAS date,
   datetime or time format are rendered like Excel date cells (ISO 8601 text).
+- ODM-XML 1.3 (.xml): one form or item group of the ClinicalData, values as written
+  (see `cdisc_map.io.odm`), with the ODM metadata of each item column in
+  `RawForm.items` (names, questions, codelists with decodes, units).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ import csv
 import io
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -37,9 +40,11 @@ from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.io.odm import OdmItem, odm_frame
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".sas7bdat", ".xpt")
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".sas7bdat", ".xpt", ".xml")
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_ODM_SUFFIX = ".xml"
 _SIGNIFICANT_DIGITS_EXCEL = 15
 _LARGEST_PLAIN_INTEGER = 1e15
 
@@ -49,17 +54,26 @@ class RawForm:
     """One raw form as read: its name, where it came from, and its all-text frame.
 
     `first_row` is the file row (as the user sees it) of frame index 0: 2 for CSV and
-    XLSX (row 1 is the header), 1 for SAS files (observation numbers).
+    XLSX (row 1 is the header), 1 for SAS files (observation numbers) and ODM files
+    (record numbers). `items` describes the item columns of an ODM form (empty for
+    other files) and `source_lines` gives the XML line of each ODM record.
     """
 
     name: str
     path: Path
     frame: pd.DataFrame
     first_row: int
+    items: Mapping[str, OdmItem] = field(default_factory=dict)
+    source_lines: np.ndarray | None = None
 
     def row_number(self, index: int) -> int:
         """The row number the user sees in the file for frame index `index`."""
         return self.first_row + int(index)
+
+    def label(self, column: str) -> str | None:
+        """What the export says a column is (an ODM item's question), if it says anything."""
+        item = self.items.get(column)
+        return item.label if item is not None else None
 
 
 def read_form(
@@ -68,12 +82,17 @@ def read_form(
     name: str | None = None,
     sheet: str | int | None = None,
     encoding: str = "utf-8",
+    form: str | None = None,
+    item_group: str | None = None,
+    column_names: str | None = None,
 ) -> RawForm:
     """Read a raw export file; the format follows from the file suffix.
 
     `sheet` (XLSX only) is a sheet name or a 0-based position; default the first sheet.
     `encoding` applies to CSV and XPT (which records none); a SAS7BDAT file declares
-    its own and `encoding` overrides it only when it is not UTF-8.
+    its own and `encoding` overrides it only when it is not UTF-8. `form` (a FormOID)
+    or `item_group` (an ItemGroupOID) selects the records of an ODM file, and
+    `column_names` ("oid", the default, or "name") how its item columns are named.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -89,7 +108,15 @@ def read_form(
         )
     if sheet is not None and suffix not in _EXCEL_SUFFIXES:
         raise _error(path, "a sheet was given, but only XLSX workbooks have sheets")
+    odm_options = {"form": form, "item_group": item_group, "column_names": column_names}
+    given = [key for key, value in odm_options.items() if value is not None]
+    if given and suffix != _ODM_SUFFIX:
+        raise _error(path, f"{' and '.join(given)} given, but only ODM-XML files (.xml) have forms and item groups")
 
+    if suffix == _ODM_SUFFIX:
+        sliced = odm_frame(path, form=form, item_group=item_group, column_names=column_names or "oid")
+        return RawForm(name=name or path.stem, path=path, frame=sliced.frame, first_row=1, items=sliced.items,
+                       source_lines=sliced.lines)
     if suffix == ".csv":
         frame, first_row = _read_csv(path, encoding), 2
     elif suffix in _EXCEL_SUFFIXES:

@@ -129,23 +129,30 @@ def write_xpt(
     column_labels: dict[str, str],
     formats: dict[str, str] | None = None,
     created: datetime | None = None,
+    lengths: dict[str, int] | None = None,
+    require_labels: bool = True,
 ) -> None:
     """Write `frame` as one SAS transport v5 dataset at `path`, atomically.
 
     Columns are numeric (written as 8-byte floats) or text (str, missing as blank);
-    each text column's length is its longest value in bytes. `column_labels` must
+    each text column's length is its longest value in bytes, or the length `lengths`
+    declares for it (a file converted from another keeps its declared lengths; a
+    declared length shorter than a value is refused). `column_labels` must
     label every column; labels for columns not in the frame are ignored, so a domain's
     whole label table may be passed. `formats` maps column names to SAS display
     formats such as "DATE9.". `created` (default `build_timestamp()`) is stamped in
-    the header. Raises ProblemsError listing every rule broken (names, labels, ASCII,
+    the header. `require_labels=False` lets a converted file keep the blank labels it
+    came with. Raises ProblemsError listing every rule broken (names, labels, ASCII,
     200-byte values, types; a problem's row is the observation number, the 1-based
     position in `frame`); an existing file at `path` is then left as it was.
     """
     path = Path(path)
     formats = dict(formats or {})
     problems, prepared = _check_and_prepare(
-        frame, dataset, label, column_labels, formats
+        frame, dataset, label, column_labels, formats, require_labels
     )
+    if not problems and lengths:
+        problems += _pad_to_declared_lengths(prepared, lengths, dataset)
     if not path.parent.is_dir():
         problems.append(
             Problem(
@@ -163,7 +170,7 @@ def write_xpt(
         try:
             pyreadstat.write_xport(prepared, str(temporary), file_format_version=5,  # submissions need v5
                                    file_label=label,
-                                   column_labels=[column_labels[c] for c in prepared.columns],
+                                   column_labels=[column_labels.get(c) or "" for c in prepared.columns],
                                    table_name=dataset,
                                    variable_format={c: f.upper() for c, f in formats.items()} or None)
             _pin_timestamps(temporary, stamp)
@@ -183,11 +190,13 @@ def write_xpt(
     _fsync_folder(path.parent)
 
 
-def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
+def read_xpt(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, XptMeta]:
     """Read an XPT file (v5 or v8) with its metadata, for checks and validation.
 
     Values come back as stored: text as str ("" for blank), numerics as float64 (SAS
-    dates stay day counts; their format is in `XptMeta.formats`).
+    dates stay day counts; their format is in `XptMeta.formats`). XPT records no text
+    encoding: UTF-8 (which ASCII is) unless `encoding` says otherwise; text that is not
+    valid in it is reported, naming the encoding to try.
     Note: pandas.read_sas(format="xport") can drop the last row(s) of a file whose
     records are shorter than 80 bytes, when blank text lies in the final 80-byte block
     (it counts every blank 8-byte run there as padding); pyreadstat, used here, does not.
@@ -196,10 +205,16 @@ def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
     try:
         with open(path, "rb") as handle:
             head = handle.read(_V5_HEADER_LENGTH)
-        frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+        options = {"encoding": encoding} if encoding else {}
+        frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True, **options)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError) as exc:
         raise ProblemsError(
             [Problem(f"cannot read as SAS transport (XPT): {exc}", file=str(path))]
+        ) from exc
+    except (UnicodeError, LookupError) as exc:
+        raise ProblemsError(
+            [Problem(f"cannot read the text of the XPT file as {encoding or 'UTF-8'}: {exc}", file=str(path),
+                     hint="Legacy SAS files are often Windows-1252: give the encoding (for example cp1252)")]
         ) from exc
     version = _header_version(path, head)
     types = {
@@ -233,6 +248,7 @@ def _check_and_prepare(
     label: str,
     column_labels: dict[str, str],
     formats: dict[str, str],
+    require_labels: bool = True,
 ) -> tuple[list[Problem], pd.DataFrame]:
     problems: list[Problem] = []
 
@@ -240,7 +256,7 @@ def _check_and_prepare(
         problems.append(Problem(message, dataset=dataset, **where))
 
     problems += _name_problems(dataset, "dataset name", dataset=dataset)
-    if not label:
+    if not label and require_labels:
         problem(
             "the dataset has no label", hint="Give the dataset label from the standard"
         )
@@ -259,11 +275,11 @@ def _check_and_prepare(
             continue
         problems += _name_problems(name, "variable name", dataset=dataset, column=name)
         column_label = column_labels.get(name)
-        if not column_label:
+        if not column_label and require_labels:
             problem(
                 "the column has no label", column=name, hint="Add it to column_labels"
             )
-        else:
+        elif column_label:
             problems += _label_problems(
                 column_label, "variable label", dataset=dataset, column=name
             )
@@ -286,6 +302,38 @@ def _check_and_prepare(
         else frame
     )
     return problems, prepared
+
+
+def _pad_to_declared_lengths(prepared: pd.DataFrame, lengths: dict[str, int], dataset: str) -> list[Problem]:
+    """Give text columns their declared lengths by blank-padding one longest value.
+
+    The writer sizes a column by its longest value; SAS pads every value with blanks to
+    the column's length and readers strip them, so a value padded to the declared length
+    is stored byte for byte as SAS would store it and reads back unchanged.
+    """
+    problems = []
+    for name, declared in lengths.items():
+        if name not in prepared.columns or pd.api.types.is_numeric_dtype(prepared[name].dtype):
+            continue
+        values = prepared[name].to_numpy(dtype=object)
+        if not isinstance(declared, int) or not 1 <= declared <= MAX_VALUE_BYTES:
+            problems.append(Problem(f"declared length {declared!r} is outside 1 to {MAX_VALUE_BYTES}",
+                                    dataset=dataset, column=name))
+            continue
+        if not len(values):
+            continue
+        sizes = np.fromiter((len(v.encode("utf-8")) for v in values), dtype=np.int64, count=len(values))
+        longest = int(sizes.argmax())
+        if sizes[longest] > declared:
+            problems.append(Problem(
+                f"a value is {sizes[longest]} bytes long but the column's declared length is {declared}",
+                dataset=dataset, column=name, row=longest + 1, value=_shorten(values[longest]),
+                hint="Declare the length of the longest value, or leave the length out"))
+            continue
+        values = values.copy()
+        values[longest] = values[longest] + " " * (declared - int(sizes[longest]))
+        prepared[name] = values
+    return problems
 
 
 def _name_problems(name: str, what: str, **where) -> list[Problem]:

@@ -32,10 +32,17 @@ from cdisc_map.mapping.engine import (
     MissingColumn,
     MissingVariable,
     Records,
+    VisitSchedule,
 )
 from cdisc_map.mapping.kinds import evaluate
 from cdisc_map.sdtm import conform, supp
-from cdisc_map.sdtm.forms import join_forms, missing_column_problem, read_raw_forms, subject_sites
+from cdisc_map.sdtm.forms import (
+    join_forms,
+    missing_column_problem,
+    read_raw_forms,
+    subject_identity,
+    unknown_subject_problems,
+)
 from cdisc_map.spec.plan import ORDER as ORDER_STEP
 from cdisc_map.spec.plan import (
     ROWS,
@@ -87,23 +94,19 @@ def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None,
     return result
 
 
-def environment(study: StudySpec, forms: dict[str, RawForm], sites: pd.Series, problems: list[Problem],
+def environment(study: StudySpec, forms: dict[str, RawForm], problems: list[Problem],
                 terminology: Terminology) -> Environment:
     """What the mappings of one build read: the study, its forms and subjects, CT, the visit schedule."""
-    env = Environment(study.study_id, terminology, study.forms, forms, sites, problems=problems)
-    visits = study.data.get("visits", {})
-    for visit in visits.get("schedule", []):
-        for raw_name in visit["raw"]:
-            env.visits[raw_name.strip().casefold()] = (float(visit["visitnum"]), visit["visit"])
-    env.unscheduled = {name.strip().casefold() for name in visits.get("unscheduled", [])}
+    env = Environment(study.study_id, terminology, study.forms, forms, problems=problems)
+    env.subjects, found = subject_identity(study, forms, env)
+    problems += found + unknown_subject_problems(study, forms, env.subjects)
+    env.visits = VisitSchedule.of(study.data.get("visits"))
     return env
 
 
 def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
              progress: Callable[[str], None], terminology: Terminology, sdtmig: Standard) -> None:
-    sites, problems = subject_sites(study, forms)
-    result.problems += problems
-    env = environment(study, forms, sites, result.problems, terminology)
+    env = environment(study, forms, result.problems, terminology)
     specs = {spec.name: spec for spec in study.sdtm}
     stages = {name: sdtm_stages(spec) for name, spec in specs.items()}
     try:

@@ -14,6 +14,7 @@ from cdisc_map.core.datasets import Dataset, Variable, char_length
 from cdisc_map.core.problems import Problem
 from cdisc_map.core.text import numbers_as_text
 from cdisc_map.mapping.engine import FORM, ROW
+from cdisc_map.spec import conditions
 from cdisc_map.spec.registry import extensions, method_name, method_text, origin_of
 from cdisc_map.spec.study import DatasetSpec
 from cdisc_map.standards.metadata import Standard, load_sdtmig
@@ -77,14 +78,16 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
                     file=(files or {}).get(first.get(FORM, ""), str(first.get(FORM, ""))),
                     row=int(first[ROW]) if ROW in first else None,
                     column=meta.name, dataset=name, hint="Required variables must have a value in every record"))
-        if terminology is not None and meta.codelist and meta.type == "Char":
-            problems += _codelist_problems(meta, values, mapping, terminology, spec)
+        rules = tuple((rule["where"], rule["ct"]) for rule in spec.data.get("value_level", {}).get(meta.name, []))
+        if terminology is not None and meta.type == "Char" and (meta.codelist or rules):
+            problems += _codelist_problems(meta, values, mapping, terminology, spec, rules, frame)
         out[meta.name] = values
         variables.append(Variable(
             name=meta.name, label=meta.label, type=meta.type,
             length=char_length(values) if meta.type == "Char" else 8,
             core=meta.core, role=meta.role,
             codelist=(mapping or {}).get("ct") or meta.codelist or "", extended=extensions(mapping),
+            value_codelists=rules,
             origin=origin_of(mapping), source=(mapping or {}).get("source", ""),
             method=method_text(mapping, variable=meta.name), comment=(mapping or {}).get("comment", ""),
             method_name=method_name(mapping), crf_pages=(pages or {}).get(meta.name, ()),
@@ -99,10 +102,29 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
                    structure=definition.meta.structure, cls=definition.meta.cls), problems
 
 
-def _codelist_problems(meta, values: pd.Series, mapping: dict | None, terminology, spec: DatasetSpec) -> list[Problem]:
-    """Values of a variable with an IG codelist must be in it, whatever mapping kind produced them."""
+def _codelist_problems(meta, values: pd.Series, mapping: dict | None, terminology, spec: DatasetSpec,
+                       rules: tuple[tuple[dict, str], ...] = (), frame: pd.DataFrame | None = None) -> list[Problem]:
+    """Values of a variable with a codelist must be in it, whatever mapping kind produced them.
+
+    With value-level rules (`value_level:`), each record is checked against the codelist of
+    the first rule it meets; the others against the IG's codelist when the IG gives one.
+    """
+    problems: list[Problem] = []
+    pending = pd.Series(True, index=values.index)
+    for condition, name in rules:
+        holds = pending & conditions.evaluate(condition, lambda _kind, var: frame[var], frame.index).to_numpy()
+        problems += _not_in(meta, values[holds], name, mapping, terminology, spec,
+                            f" (where {conditions.describe(condition)})")
+        pending &= ~holds
+    if meta.codelist and len(meta.codelist.split()) == 1:
+        problems += _not_in(meta, values[pending], meta.codelist, mapping, terminology, spec, "")
+    return problems
+
+
+def _not_in(meta, values: pd.Series, name: str, mapping: dict | None, terminology, spec: DatasetSpec,
+            where: str) -> list[Problem]:
     try:
-        codelist = terminology.codelist(meta.codelist)
+        codelist = terminology.codelist(name)
     except (KeyError, LookupError):
         return []
     allowed = {t.submission_value for t in codelist.terms}
@@ -112,10 +134,9 @@ def _codelist_problems(meta, values: pd.Series, mapping: dict | None, terminolog
         return []
     severity = "warning" if codelist.extensible else "error"
     kind = "extensible" if codelist.extensible else "non-extensible"
+    row = spec.line(*spec.mapped().get(meta.name, (None, ("variables", meta.name)))[1])
     return [Problem(
-        f"{meta.name} value is not in the {kind} codelist {codelist.short_name} ({codelist.code})",
-        file=str(spec.path), row=spec.line(*spec.mapped().get(meta.name, (None, ("variables", meta.name)))[1]),
-        column=meta.name, value=value,
-        dataset=spec.name, severity=severity,
+        f"{meta.name} value is not in the {kind} codelist {codelist.short_name} ({codelist.code}){where}",
+        file=str(spec.path), row=row, column=meta.name, value=value, dataset=spec.name, severity=severity,
         hint="use a submission value of the codelist" + (", or list it under `extend:`" if codelist.extensible else ""),
     ) for value in sorted(distinct)]

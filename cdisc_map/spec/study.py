@@ -30,6 +30,9 @@ class FormSpec:
     sheet: str | int | None = None
     label: str | None = None
     encoding: str = "utf-8"
+    form: str | None = None  # ODM files: the FormOID to read
+    item_group: str | None = None  # ODM files: the ItemGroupOID to read, instead of a form
+    column_names: str | None = None  # ODM files: "oid" (default) or "name"
     crf_pages: int | list[int] | None = None  # the form's pages in the annotated CRF
 
 

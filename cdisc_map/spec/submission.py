@@ -131,11 +131,23 @@ def analysis_results(study: StudySpec) -> list[dict]:
 
 def selection_checks(condition: dict | None) -> list[tuple[str, str, list[str]]]:
     """A selection (`where:` of an analysis result) as define.xml range checks: (variable, comparator, values)."""
+    checks = where_checks(condition)
+    if checks is None:
+        raise ValueError(f"a define.xml where clause cannot state {condition!r}")
+    return checks
+
+
+def where_checks(condition: dict | None) -> list[tuple[str, str, list[str]]] | None:
+    """A condition as define.xml range checks, all of which must hold; None when a where clause cannot
+    state it (any, not, missing, a raw column)."""
     if not condition:
         return []
     if "all" in condition:
-        return [check for part in condition["all"] for check in selection_checks(part)]
-    op = next(op for op in COMPARATORS if op in condition)
+        parts = [where_checks(part) for part in condition["all"]]
+        return None if any(part is None for part in parts) else [check for part in parts for check in part]
+    op = next((op for op in COMPARATORS if op in condition), None)
+    if op is None or "var" not in condition:
+        return None
     values = condition[op] if isinstance(condition[op], list) else [condition[op]]
     return [(condition["var"], COMPARATORS[op], [number_text(v) for v in values])]
 

@@ -1,10 +1,14 @@
 """Find and read the packages under a path: a package folder or a whole OUT tree.
 
-A package is one folder of XPT files with, usually, its define.xml (the SDTM folder and
-the ADaM folder of an eCTD tree are two packages). Every XPT file is read once, here,
-and the checks share the frames. A file that cannot be read is kept with its error, so
-that the report says which file is broken and the rest of the package is still checked;
-a path with no XPT file at all is not a package and raises `NotAPackageError`.
+A package is one folder of dataset files with, usually, its define.xml (the SDTM folder
+and the ADaM folder of an eCTD tree are two packages). Datasets are XPT files or
+Dataset-JSON 1.1 files (.json, .ndjson; other JSON files, such as a validation report,
+are not datasets); where a folder holds a dataset in several formats, the XPT file is the
+one checked, then .json, then .ndjson. Every dataset file is read once, here, into the
+same frame and metadata whatever its format, and the checks share them. A file that
+cannot be read is kept with its error, so that the report says which file is broken and
+the rest of the package is still checked; a path with no dataset file at all is not a
+package and raises `NotAPackageError`.
 """
 
 from __future__ import annotations
@@ -21,27 +25,31 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.core.problems import CdiscMapError, ProblemsError
+from cdisc_map.io.datasetjson import is_dataset_json, read_dataset_json
 from cdisc_map.io.xpt import XptMeta, read_xpt
 from cdisc_map.validate.columns import Factors, blank, factorize, is_text, per_value
 
 ADAM_PREFIX = "AD"
+#: Dataset file formats by suffix, in the order of preference when a folder has several.
+DATASET_SUFFIXES = {".xpt": "xpt", ".json": "json", ".ndjson": "ndjson"}
 
 
 class NotAPackageError(CdiscMapError):
-    """The path cannot be validated: it does not exist or holds no XPT file."""
+    """The path cannot be validated: it does not exist or holds no dataset file."""
 
 
 @dataclass
 class Dataset:
-    """One XPT file of a package, read (frame and meta) or not (error)."""
+    """One dataset file of a package, read (frame and meta) or not (error)."""
 
     name: str  # upper-case file stem: the dataset name the file claims to hold
     path: Path
     file: str  # path relative to the validated root, with forward slashes
     frame: pd.DataFrame | None = None
-    meta: XptMeta | None = None
+    meta: XptMeta | None = None  # for Dataset-JSON, the same facts in XPT terms (version 0)
     error: str | None = None
     cache: dict = field(default_factory=dict, repr=False)  # per-column results checks share
+    format: str = "xpt"  # "xpt", "json" or "ndjson"
 
     @property
     def is_adam(self) -> bool:
@@ -120,7 +128,7 @@ class Package:
 
 
 def load_packages(path: str | os.PathLike, workers: int | None = None) -> list[Package]:
-    """Every package under `path` (itself a package folder, an OUT tree or one .xpt file).
+    """Every package under `path` (itself a package folder, an OUT tree or one dataset file).
 
     Folders whose name starts with a dot (staging folders of an interrupted run) are
     skipped. Files are read in a small thread pool: the reader spends most of its time
@@ -130,18 +138,20 @@ def load_packages(path: str | os.PathLike, workers: int | None = None) -> list[P
     if not root.exists():
         raise NotAPackageError(f"not a package: {root} does not exist")
     if root.is_file():
-        if root.suffix.lower() != ".xpt":
-            raise NotAPackageError(f"not a package: {root} is not a folder or an .xpt file")
+        if not _is_dataset_file(root):
+            raise NotAPackageError(f"not a package: {root} is not a folder or an .xpt file "
+                                   "(nor a Dataset-JSON .json or .ndjson file)")
         files, base = [root], root.parent
     else:
-        files = sorted(
+        files = _preferred(sorted(
             p for p in root.rglob("*")
-            if p.suffix.lower() == ".xpt" and p.is_file()
+            if p.suffix.lower() in DATASET_SUFFIXES and p.is_file()
             and not any(part.startswith(".") for part in p.relative_to(root).parts)
-        )
+            and _is_dataset_file(p)
+        ))
         base = root
     if not files:
-        raise NotAPackageError(f"not a package: no .xpt files in {root}")
+        raise NotAPackageError(f"not a package: no .xpt files in {root} (nor Dataset-JSON .json or .ndjson files)")
 
     packages: dict[Path, Package] = {}
     for file in files:
@@ -152,7 +162,8 @@ def load_packages(path: str | os.PathLike, workers: int | None = None) -> list[P
                                        partial=root.is_file())
         package = packages[folder]
         name = file.stem.upper()
-        package.datasets[name] = Dataset(name=name, path=file, file=package.relative(file))
+        package.datasets[name] = Dataset(name=name, path=file, file=package.relative(file),
+                                         format=DATASET_SUFFIXES[file.suffix.lower()])
 
     everything = [d for p in packages.values() for d in p.datasets.values()]
     workers = workers or min(4, os.cpu_count() or 1, len(everything))
@@ -162,9 +173,29 @@ def load_packages(path: str | os.PathLike, workers: int | None = None) -> list[P
     return list(packages.values())
 
 
+def _is_dataset_file(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    return suffix == ".xpt" or (suffix in DATASET_SUFFIXES and is_dataset_json(path))
+
+
+def _preferred(files: list[Path]) -> list[Path]:
+    """One file per dataset and folder: the XPT where there is one, else .json, else .ndjson."""
+    rank = {suffix: position for position, suffix in enumerate(DATASET_SUFFIXES)}
+    chosen: dict[tuple[Path, str], Path] = {}
+    for file in files:
+        key = (file.parent, file.stem.upper())
+        if key not in chosen or rank[file.suffix.lower()] < rank[chosen[key].suffix.lower()]:
+            chosen[key] = file
+    return sorted(chosen.values())
+
+
 def _read(dataset: Dataset) -> tuple[pd.DataFrame | None, XptMeta | None, str | None]:
     try:
-        frame, meta = read_xpt(dataset.path)
+        if dataset.format == "xpt":
+            frame, meta = read_xpt(dataset.path)
+        else:
+            frame, json_meta = read_dataset_json(dataset.path)
+            meta = json_meta.transport_meta()
     except ProblemsError as error:
         return None, None, "; ".join(p.message for p in error.problems)
     return frame, meta, None
