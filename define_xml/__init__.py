@@ -3,12 +3,14 @@
 It knows Define-XML, not SDTM: the caller describes its datasets, variables,
 codelists, methods, documents and analysis results with the dataclasses of
 `define_xml.model`, and this package writes them as a schema-valid define.xml, reads a
-define.xml (2.0 or 2.1, with or without Analysis Results Metadata) back into them,
-validates a file against the official schemas, and ships the stylesheet that renders a
-define.xml as an HTML page (`write_html` writes define.html beside it).
+define.xml (2.0 or 2.1, with or without Analysis Results Metadata, and 1.0 as far as
+1.0 says the same things) back into them, validates a file against the official
+schemas, and ships the stylesheet that renders a define.xml as an HTML page
+(`write_html` writes define.html beside it).
 """
 
 from define_xml.checks import DefineError, check_references
+from define_xml.legacy import detect, load_v1
 from define_xml.model import (
     AnalysisDataset,
     AnalysisResult,
@@ -53,7 +55,9 @@ __all__ = [
     "Variable",
     "WhereClause",
     "check_references",
+    "detect",
     "load",
+    "load_v1",
     "render_html",
     "to_bytes",
     "validate",

@@ -21,6 +21,7 @@ from datetime import datetime
 from lxml import etree
 
 from define_xml.checks import DefineError
+from define_xml.legacy import detect, load_v1
 from define_xml.model import (
     AnalysisDataset,
     AnalysisResult,
@@ -51,7 +52,13 @@ STANDARD_NAMES_20 = {"SDTM-IG": "SDTMIG", "ADaM-IG": "ADaMIG", "SEND-IG": "SENDI
 
 
 def load(path: str | os.PathLike) -> Define:
-    """The model of the define.xml at `path`; DefineError when it is not Define-XML 2.0/2.1."""
+    """The model of the define.xml at `path`; DefineError when it is not Define-XML 2.0/2.1.
+
+    A Define-XML 1.0 file is read by `define_xml.legacy.load_v1` (its `define_version`
+    is then "1.0.0").
+    """
+    if detect(path) == "1.0":
+        return load_v1(path)
     try:
         tree = parse(path)
     except etree.XMLSyntaxError as error:

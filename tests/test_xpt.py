@@ -497,12 +497,13 @@ def test_blank_labels_are_allowed_when_asked(tmp_path):
     assert (meta.label, meta.column_labels) == ("", {"USUBJID": ""})
 
 
-def test_text_in_another_encoding_is_a_problem_naming_it(tmp_path):
+def test_text_in_another_encoding_is_read_as_windows_1252_and_says_so(tmp_path):
     path = tmp_path / "ts.xpt"
     write_xpt(pd.DataFrame({"TSVAL": ["Alzheimer's"]}), path, dataset="TS", label="Trial Summary",
               column_labels={"TSVAL": "Parameter Value"})
     data = path.read_bytes()
     path.write_bytes(data.replace(b"Alzheimer's", b"Alzheimer\x92s"))  # a Windows-1252 apostrophe
-    with pytest.raises(ProblemsError, match="cp1252"):
-        read_xpt(path)
-    assert read_xpt(path, encoding="cp1252")[0]["TSVAL"].tolist() == ["Alzheimer\u2019s"]
+    frame, meta = read_xpt(path)
+    assert (meta.encoding, meta.non_ascii_columns) == ("cp1252", ("TSVAL",))
+    assert frame["TSVAL"].tolist() == ["Alzheimer\u2019s"]
+    assert read_xpt(path, encoding="latin-1")[0]["TSVAL"].tolist() == ["Alzheimer\x92s"]  # as told

@@ -77,6 +77,9 @@ class XptMeta:
     column_types: dict[str, str]  # "text" or "numeric"
     character_lengths: dict[str, int]  # bytes, text columns only
     formats: dict[str, str]  # e.g. {"TRTSDT": "DATE9."}; columns without one are absent
+    encoding: str = "utf-8"  # the one text was decoded with: utf-8, cp1252, latin-1 or as given
+    non_ascii_columns: tuple[str, ...] = ()  # columns with a non-ASCII value, in file order
+    non_ascii_labels: tuple[str, ...] = ()  # columns with a non-ASCII label; "" is the dataset label
 
 
 def build_timestamp() -> datetime:
@@ -190,43 +193,65 @@ def write_xpt(
     _fsync_folder(path.parent)
 
 
-def read_xpt(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, XptMeta]:
+def read_xpt(path: Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, XptMeta]:
     """Read an XPT file (v5 or v8) with its metadata, for checks and validation.
 
     Values come back as stored: text as str ("" for blank), numerics as float64 (SAS
-    dates stay day counts; their format is in `XptMeta.formats`). XPT records no text
-    encoding: UTF-8 (which ASCII is) unless `encoding` says otherwise; text that is not
-    valid in it is reported, naming the encoding to try.
+    dates stay day counts; their format is in `XptMeta.formats`). XPT files carry no
+    encoding, and legacy ones hold Windows-1252 text, so text is decoded with
+    `encoding` when given, else as UTF-8 when it is valid UTF-8, else as Windows-1252,
+    else as latin-1 (which decodes any byte); `XptMeta.encoding` says which was used
+    and `XptMeta.non_ascii_columns`/`non_ascii_labels` where non-ASCII text is. A
+    damaged, truncated or undecodable file raises ProblemsError.
     Note: pandas.read_sas(format="xport") can drop the last row(s) of a file whose
     records are shorter than 80 bytes, when blank text lies in the final 80-byte block
     (it counts every blank 8-byte run there as padding); pyreadstat, used here, does not.
     """
     path = Path(path)
+    attempts = [encoding] if encoding else ["utf-8", "cp1252", "latin-1"]
+    failure: Exception | None = None
     try:
         with open(path, "rb") as handle:
             head = handle.read(_V5_HEADER_LENGTH)
-        options = {"encoding": encoding} if encoding else {}
-        frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True, **options)
-    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError) as exc:
-        raise ProblemsError(
-            [Problem(f"cannot read as SAS transport (XPT): {exc}", file=str(path))]
-        ) from exc
-    except (UnicodeError, LookupError) as exc:
-        raise ProblemsError(
-            [Problem(f"cannot read the text of the XPT file as {encoding or 'UTF-8'}: {exc}", file=str(path),
-                     hint="Legacy SAS files are often Windows-1252: give the encoding (for example cp1252)")]
-        ) from exc
+    except OSError as exc:
+        raise ProblemsError([Problem(f"cannot read the file: {exc}", file=str(path))]) from exc
     version = _header_version(path, head)
+    for attempt in attempts:
+        try:
+            frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True,
+                                                encoding=_ICONV_NAMES.get(attempt, attempt))
+            used = attempt
+            break
+        except (UnicodeDecodeError, LookupError) as exc:  # not this encoding: try the next
+            failure = exc
+        except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError) as exc:
+            if "convert" in str(exc).lower() or "encoding" in str(exc).lower():
+                failure = exc  # readstat's iconv refused a byte: try the next encoding
+                continue
+            if "character set" in str(exc).lower():
+                raise ProblemsError([Problem(f"unknown encoding {attempt!r}", file=str(path),
+                                             hint="name one iconv knows, such as utf-8, cp1252 "
+                                                  "or latin-1")]) from exc
+            raise ProblemsError(
+                [Problem(f"cannot read as SAS transport (XPT): {exc}", file=str(path))]
+            ) from exc
+    else:
+        raise ProblemsError(
+            [Problem(f"cannot decode the text as {' or '.join(attempts)}: {failure}", file=str(path),
+                     hint="give the file's encoding (for example --encoding cp1252)")]
+        ) from failure
     types = {
         name: "text" if kind == "string" else "numeric"
         for name, kind in meta.readstat_variable_types.items()
     }
+    labels = {n: lab or "" for n, lab in meta.column_names_to_labels.items()}
+    text_columns = [n for n in frame.columns if types.get(n) == "text"]
     return frame, XptMeta(
         dataset=meta.table_name or "",
         label=meta.file_label or "",
         version=version,
         created=head[144:160].decode("ascii", "replace"),
-        column_labels={n: lab or "" for n, lab in meta.column_names_to_labels.items()},
+        column_labels=labels,
         column_types=types,
         character_lengths={
             n: w for n, w in meta.variable_storage_width.items() if types[n] == "text"
@@ -236,7 +261,19 @@ def read_xpt(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, Xpt
             for n, f in meta.original_variable_types.items()
             if f
         },
+        encoding=used,
+        non_ascii_columns=tuple(
+            n for n in text_columns
+            if not all(v.isascii() for v in frame[n].unique().tolist() if isinstance(v, str))
+        ),
+        non_ascii_labels=tuple(
+            n for n, label in [("", meta.file_label or ""), *labels.items()] if not label.isascii()
+        ),
     )
+
+
+# Names readstat's iconv knows for the encodings tried by default.
+_ICONV_NAMES = {"utf-8": "UTF-8", "cp1252": "WINDOWS-1252", "latin-1": "ISO-8859-1"}
 
 
 # --- checks --------------------------------------------------------------------------

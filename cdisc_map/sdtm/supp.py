@@ -2,10 +2,11 @@
 
 Each value a spec maps under `supp:` becomes one record pointing at its parent record
 through IDVAR/IDVARVAL (--SEQ), or at the subject for DM. Text over 200 characters is
-split over QNAM, QNAM1, QNAM2, ... at word boundaries where possible, as SDTMIG 3.4
-section 4.5.3.2 describes, and never truncated. A piece is cut before a blank, so the
-pieces joined as they are give the text back exactly (XPT drops trailing blanks, not
-leading ones); each piece's QLABEL carries its number, as QLABEL names one QNAM.
+split over QNAM, QNAM1, QNAM2, ... as SDTMIG 3.4 section 4.5.3.2 describes, and never
+truncated. The pieces join back to the text by plain concatenation, so a piece never
+begins or ends with a blank (XPT drops trailing blanks, and CDISC CORE reports either):
+a cut falls after punctuation where it can, else inside a word. Each piece's QLABEL
+carries its number, as QLABEL names one QNAM.
 """
 
 from __future__ import annotations
@@ -25,19 +26,32 @@ COLUMNS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most `limit` bytes that join back to `text`, cut before a blank where one is near."""
+    """Pieces of at most `limit` bytes that join back to `text` by plain concatenation.
+
+    XPT drops a piece's trailing blank, and a leading one reads as a defect (CDISC CORE
+    checks both), so each cut falls between two non-blank characters: after the last
+    punctuation mark (- / , ; : . ) that leaves at least half a piece, else after the last
+    such pair of characters, else (a run of blanks longer than half a piece) at the limit.
+    """
     pieces = []
     while len(text.encode("utf-8")) > limit:
         cut = limit
         while len(text[:cut].encode("utf-8")) > limit:
             cut -= 1
-        blank = text.rfind(" ", 0, cut)
-        if blank > cut // 2:
-            cut = blank
-        pieces.append(text[:cut])
-        text = text[cut:]
+        pieces.append(text[:_cut_at(text, cut)])
+        text = text[len(pieces[-1]):]
     pieces.append(text)
     return pieces
+
+
+_PUNCTUATION = frozenset("-/,;:.)")
+
+
+def _cut_at(text: str, cut: int) -> int:
+    """The best place at or before `cut` to end a piece: see `split_text`."""
+    candidates = [at for at in range(cut, cut // 2, -1) if not text[at - 1].isspace() and not text[at].isspace()]
+    after_punctuation = [at for at in candidates if text[at - 1] in _PUNCTUATION]
+    return (after_punctuation or candidates or [cut])[0]
 
 
 def piece_label(label: str, number: int) -> str:

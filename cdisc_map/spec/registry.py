@@ -293,14 +293,16 @@ DERIVATIONS: tuple[Entry, ...] = (
           "for the subject is on or before the record's date.",
           params=(_p("of", required=True, meaning="The record's --DTC."), _p("epochs", required=True)),
           origin={SDTM: "Derived"},
-          method="The last epoch whose start (per subject) is on or before {of}; null for partial dates.",
-          doc="Dates compare to the minute when both have a time, else by day; a partial date, or one before "
-              "the first epoch, has no epoch.",
+          method="The last epoch whose start (per subject) is on or before {of}; a partial date takes the "
+                 "epoch that holds all of its days, else none.",
+          doc="Dates compare to the minute when both have a time, else by day. A partial date (2024-03) has "
+              "the epoch all of its days lie in, and none when an epoch starts within it; a date before "
+              "the first epoch has no epoch.",
           example=Example({"derive": "epoch", "of": "AESTDTC",
                            "epochs": [{"epoch": "SCREENING", "start": "RFICDTC"},
                                       {"epoch": "TREATMENT", "start": "RFXSTDTC"}]},
-                          built={"USUBJID": ["S-001", "S-001", "S-001"],
-                                 "AESTDTC": ["2024-02-20", "2024-03-06", "2024-03"]},
+                          built={"USUBJID": ["S-001", "S-001", "S-001", "S-001"],
+                                 "AESTDTC": ["2024-02-20", "2024-03-06", "2024-03", "2024-04"]},
                           datasets={"DM": {"USUBJID": ["S-001"], "RFICDTC": ["2024-02-15"],
                                            "RFXSTDTC": ["2024-03-05T08:00"]}}, variable="EPOCH")),
     Entry("visitnum", DERIVATION, (SDTM,), "VISITNUM from the study's visit schedule (study.yaml visits); an "
