@@ -17,7 +17,7 @@ from cdisc_map.core.datasets import Dataset, Variable, char_length
 from cdisc_map.core.problems import Problem
 from cdisc_map.core.text import number_text
 from cdisc_map.spec.plan import SUPP_PREFIX
-from cdisc_map.spec.registry import origin_of
+from cdisc_map.spec.registry import method_name, method_text, origin_of
 from cdisc_map.spec.study import DatasetSpec
 from cdisc_map.standards.metadata import Standard, load_sdtmig
 
@@ -114,7 +114,8 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env, domain: str | None
     return supp.drop(columns="_o").reset_index(drop=True)
 
 
-def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard: Standard | None = None):
+def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard: Standard | None = None,
+                 pages: dict[str, tuple[int, ...]] | None = None):
     name = f"SUPP{spec.name}"
     standard = standard or load_sdtmig(version)
     problems: list[Problem] = []
@@ -124,10 +125,13 @@ def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard:
         problems.append(Problem(f"{int(duplicated.sum())} supplemental records share USUBJID, IDVARVAL and QNAM",
                                 file=str(spec.path), dataset=name, value=f"{first.USUBJID} {first.QNAM}",
                                 hint="each qualifier may have one value per parent record"))
+    mappings = {qnam: mapping for qnam, (mapping, _trail) in spec.supp_mapped().items()}
+    value_level = _qualifier_metadata(mappings, set(frame["QNAM"]), pages or {})
+    origins = {v.origin for v in value_level.values()}
     variables = [
         Variable(name=meta.name, label=meta.label, type=meta.type, core=meta.core, role=meta.role,
-                 length=char_length(frame[meta.name]), codelist=meta.codelist or "", origin="Assigned"
-                 if meta.name in ("STUDYID", "RDOMAIN", "IDVAR", "QNAM", "QLABEL", "QORIG", "QEVAL") else "Derived")
+                 length=char_length(frame[meta.name]), codelist=meta.codelist or "",
+                 **_supp_origin(meta.name, spec.name, origins))
         for meta in standard.variables(name)
     ]
     frame = frame[[v.name for v in variables]]
@@ -135,4 +139,44 @@ def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard:
     domain = standard.dataset_for(name).domain
     return Dataset(name=name, label=label, frame=frame.reset_index(drop=True), variables=variables,
                    keys=["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"], domain=domain,
-                   structure=standard.dataset_for(name).meta.structure), problems
+                   structure=standard.dataset_for(name).meta.structure, value_level=value_level), problems
+
+
+def _supp_origin(variable: str, parent: str, qualifier_origins: set[str]) -> dict:
+    """Origin and method of a SUPP-- variable for define.xml: USUBJID is the parent's, IDVARVAL points at the
+    parent record, QVAL has each qualifier's origin (its value-level metadata), the rest are assigned."""
+    if variable == "USUBJID":
+        return {"origin": "Predecessor", "predecessor": f"{parent}.USUBJID"}
+    if variable == "IDVARVAL":
+        return {"origin": "Derived", "method_name": "Parent record identifier",
+                "method": "The value of the parent record's variable that IDVAR names (its --SEQ), as text; empty "
+                          "for qualifiers of the subject."}
+    if variable == "QVAL":
+        return {"origin": next(iter(qualifier_origins)) if len(qualifier_origins) == 1 else ""}
+    return {"origin": "Assigned"}
+
+
+def _qualifier_metadata(mappings: dict[str, dict], qnams: set[str],
+                        pages: dict[str, tuple[int, ...]]) -> dict[str, Variable]:
+    """QVAL's metadata per QNAM written (the pieces of a split text share their qualifier's)."""
+    found = {}
+    for qnam in sorted(qnams):
+        base = qnam if qnam in mappings else _split_from(qnam, mappings)
+        if base is None:
+            continue
+        mapping = mappings[base]
+        found[f"QVAL.{qnam}"] = Variable(
+            name="QVAL", label=str(mapping.get("label", "")), type="Char", length=0, origin=origin_of(mapping),
+            source=mapping.get("source", ""), method=method_text(mapping), method_name=method_name(mapping),
+            comment=mapping.get("comment", ""), crf_pages=pages.get(base, ()))
+    return found
+
+
+def _split_from(qnam: str, qualifiers) -> str | None:
+    """The qualifier a piece of split text (AECOMM1, LONGNAM12) belongs to, by the names `supplemental` gives."""
+    digits = len(qnam) - len(qnam.rstrip("0123456789"))
+    if not digits:
+        return None
+    number = int(qnam[-digits:])
+    stem = qnam[:-digits]
+    return next((q for q in qualifiers if (q[:7] if number < 10 else q[:6]) == stem), None)
