@@ -7,14 +7,13 @@ raised together), so a package on disk is always one complete, consistent run.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdisc_map import __version__
 from cdisc_map.adam import build_adam, tte_method
+from cdisc_map.core.memory import batch_allocation
 from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.core.timing import StageTimes
 from cdisc_map.define.build import PackageInfo, build_define
@@ -91,7 +90,7 @@ def run_study(
                                      hint="pass --raw DIR, or set raw.dir in study.yaml")])
     formats = check_formats(formats) if formats else study_formats(study)
     summary = RunSummary()
-    with fewer_gc_passes():
+    with batch_allocation():
         terminology = standards.ct(study.ct_version)
         progress(f"Standards: {terminology.description}, {standards.sdtmig(study.sdtmig_version).description}")
         _convert(study, study_dir, raw_dir, Path(out_dir), summary, progress, standards, terminology, formats)
@@ -115,22 +114,6 @@ def study_formats(study) -> tuple[str, ...]:
     """The dataset formats study.yaml asks for (`output: {formats: [xpt, json]}`), else XPT."""
     asked = study.data.get("output", {}).get("formats")
     return check_formats(asked, where=str(study.path)) if asked else DEFAULT_FORMATS
-
-
-@contextmanager
-def fewer_gc_passes() -> Iterator[None]:
-    """Run the garbage collector's full passes less often while frames of text are built.
-
-    Reading and mapping create millions of small strings and no reference cycles worth
-    collecting mid-run; the default thresholds make the collector rescan them over and
-    over (a third of read time on a 50,000-subject export).
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunSummary,

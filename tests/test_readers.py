@@ -282,6 +282,22 @@ def test_xlsx_cells_are_rendered_as_the_text_the_user_sees(tmp_path):
     assert form.row_number(3) == 5
 
 
+def test_xlsx_whose_cells_begin_away_from_a1_keeps_its_rows_and_columns(tmp_path):
+    path = tmp_path / "log.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["B1"], sheet["C1"] = "Subject", "Dose"  # column A empty: dropped, as a column with no name or value
+    sheet["B3"], sheet["C4"] = "001", 8.0
+    workbook.save(path)
+    form = read_form(path)
+    assert form.frame.to_dict("list") == {"Subject": ["", "001", ""], "Dose": ["", "", "8"]}
+    assert form.row_number(1) == 3
+    sheet.delete_rows(1)  # now row 1 is empty: there is no header
+    workbook.save(path)
+    with pytest.raises(ProblemsError, match="header"):
+        read_form(path)
+
+
 def test_xlsx_sheet_by_position_and_default_first(tmp_path):
     path = tmp_path / "ae.xlsx"
     write_workbook(path)

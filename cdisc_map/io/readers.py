@@ -153,10 +153,11 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     The dialect is what EDCs write: comma separated, double-quote quoting with
     doubled quotes inside, CRLF or LF line ends, newlines allowed inside quotes.
     """
-    data, text, codec = _decode(path, encoding)
+    data, codec = _decode(path, encoding)
     fast = _read_plain_csv(data, codec)
     if fast is not None:
         return fast
+    text = data.decode(_python_codec(codec))
     del data
     records: list[list[str]] = []
     lines: list[int] = []  # physical line on which each record ends
@@ -289,26 +290,44 @@ def _csv_column_name(position: int) -> str:
     return f"column {position + 1}"
 
 
-def _decode(path: Path, encoding: str) -> tuple[bytes, str, str]:
-    """The file's bytes, its text and the codec's name; a byte the encoding cannot have is a problem."""
+def _decode(path: Path, encoding: str) -> tuple[bytes, str]:
+    """The file's bytes and the codec's name, once every byte is known to decode; a byte the
+    encoding cannot have is a problem. The text is checked a megabyte at a time and not kept:
+    the fast CSV path parses the bytes, and a whole file's text would double the memory."""
     try:
         codec = codecs.lookup(encoding).name
     except LookupError as exc:
         raise _error(path, f"unknown text encoding {encoding!r}") from exc
     data = _read_bytes(path)
+    decoder = codecs.getincrementaldecoder(_python_codec(codec))()
+    view = memoryview(data)
     try:
-        return data, data.decode("utf-8-sig" if codec == "utf-8" else codec), codec
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        bad = " ".join(f"0x{byte:02X}" for byte in data[exc.start : exc.end])
-        raise _error(
-            path,
-            f"not valid {encoding} text: byte(s) {bad} at line {line}, byte offset {exc.start}",
-            hint=(
-                "Export the file as UTF-8, or give its real encoding "
-                "(for example 'cp1252' or 'gb18030')"
-            ),
-        ) from exc
+        for start in range(0, len(data), DECODE_CHUNK):
+            decoder.decode(view[start : start + DECODE_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        try:  # decode the whole file once more, for the exact place of the first bad byte
+            data.decode(_python_codec(codec))
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            bad = " ".join(f"0x{byte:02X}" for byte in data[exc.start : exc.end])
+            raise _error(
+                path,
+                f"not valid {encoding} text: byte(s) {bad} at line {line}, byte offset {exc.start}",
+                hint=(
+                    "Export the file as UTF-8, or give its real encoding "
+                    "(for example 'cp1252' or 'gb18030')"
+                ),
+            ) from exc
+        # the whole file decodes after all (a decoder may refuse a chunk's cut): it is valid
+    return data, codec
+
+
+DECODE_CHUNK = 1 << 20
+
+
+def _python_codec(codec: str) -> str:
+    return "utf-8-sig" if codec == "utf-8" else codec
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -340,7 +359,9 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
         ) from exc
     name = _pick_sheet(path, workbook.sheet_names, sheet)
     try:
-        columns = _sheet_columns(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        found = workbook.get_sheet_by_name(name)
+        start = found.start or (0, 0)  # iter_rows begins at the first used cell, not at A1
+        columns = _sheet_columns(found.iter_rows(), skipped_rows=start[0], skipped_columns=start[1])
     except (CalamineError, OSError, ValueError) as exc:
         raise _error(
             path, f"cannot read the workbook ({type(exc).__name__}: {exc})"
@@ -358,20 +379,32 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
     return _columns_frame(path, header, [column[1:rows] for column in columns], _excel_column_name)
 
 
-def _sheet_columns(rows: list[list]) -> list[list[str]]:
+def _sheet_columns(rows: Iterable[list], skipped_rows: int = 0, skipped_columns: int = 0) -> list[list[str]]:
     """A sheet's cells as text, column by column, each distinct text of a column one string object.
 
-    Sharing the strings keeps a large log small in memory (calamine makes one object per
-    cell) and makes every later hash of a value a cached one.
+    `rows` come one at a time (calamine's cell objects of one row live only while it is
+    read), after `skipped_rows` empty rows and `skipped_columns` empty columns. Sharing
+    the strings keeps a large log small in memory and makes every later hash of a value a
+    cached one; the shared string is a copy made here, not the cell's own object, so that
+    no cell object outlives its row and pins the memory around it.
     """
-    width = max(map(len, rows), default=0)
-    columns: list[list[str]] = [[] for _ in range(width)]
-    shared: list[dict[str, str]] = [{} for _ in range(width)]
+    columns: list[list[str]] = []
+    shared: list[dict[str, str]] = []
+    count = skipped_rows  # rows read so far, the skipped empty ones included
     for row in rows:
-        for position in range(width):
-            value = row[position] if position < len(row) else ""
+        width = skipped_columns + len(row)
+        while len(columns) < width:  # a column first seen here: blank in every row before
+            columns.append([""] * count)
+            shared.append({})
+        for position, column in enumerate(columns):
+            at = position - skipped_columns
+            value = row[at] if 0 <= at < len(row) else ""
             text = value if type(value) is str else _excel_value_text(value)
-            columns[position].append(shared[position].setdefault(text, text))
+            known = shared[position].get(text)
+            if known is None:
+                known = shared[position][text] = "".join(("", text))  # a new object, not the cell's
+            column.append(known)
+        count += 1
     return columns
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from anyascii import anyascii
 
 from cdisc_map.core import dates
-from cdisc_map.core.distinct import per_distinct_rows
+from cdisc_map.core.distinct import per_distinct, per_distinct_rows
 from cdisc_map.core.text import number_text, numbers_as_text
 from cdisc_map.mapping.derivations import DERIVATIONS
 from cdisc_map.mapping.engine import Environment, Implementation, MappingError, Records, report
@@ -151,6 +151,15 @@ def map_distinct(text: pd.Series, translate) -> pd.Series:
 
 
 def trimmed(series: pd.Series) -> pd.Series:
+    """The column as text with blanks trimmed, each distinct value trimmed once."""
+    return per_distinct(series, _strip)
+
+
+def _is_complete_date(iso: pd.Series) -> pd.Series:
+    return iso.str.match(r"^\d{4}-\d{2}-\d{2}(T|$)")
+
+
+def _strip(series: pd.Series) -> pd.Series:
     return series.astype(str).str.strip()
 
 
@@ -275,11 +284,13 @@ def _date(mapping: dict, records: Records, env: Environment, variable: str) -> p
     except ValueError as exc:  # a format the spec got wrong: check-spec says so too
         raise MappingError(f"{variable}: {exc}", hint="write the format with DD, MM, MON, YYYY, HH, MM, SS") from exc
     if not mapping.get("partial"):
-        partial = (errors == "") & (iso != "") & ~iso.astype(str).str.match(r"^\d{4}-\d{2}-\d{2}(T|$)")
+        partial = (errors == "") & (iso != "") & ~per_distinct(iso.astype(str), _is_complete_date)
         errors = errors.where(~partial, "a partial date, and the spec accepts complete dates only (partial: true "
                                         "accepts partial dates)")
         iso = iso.where(~partial, "")
     bad = errors != ""
+    if not bad.any():
+        return iso.astype(object)
     shown = raw.astype(str)
     if times is not None:
         shown = shown.str.cat(times.astype(str), sep=" ").str.strip()

@@ -325,6 +325,19 @@ def non_ascii_problems(frame: pd.DataFrame, spec: DatasetSpec, env: Environment)
     return problems
 
 
+_PRECISIONS = (19, 16, 10, 7, 4)  # ISO 8601 to the second, minute, day, month, year
+
+
+def _ends_before_start(start: str, end: str) -> bool:
+    """True when `end` is before `start` at the precision both have (2024-03 is not before
+    2024-03-05); never for a date with an unknown part ("--")."""
+    if "--" in start or "--" in end:
+        return False
+    both = min(len(start), len(end))
+    width = next((w for w in _PRECISIONS if both >= w), 0)
+    return width > 0 and start[:width] > end[:width]
+
+
 def check_problems(frame: pd.DataFrame, spec: DatasetSpec, env: Environment) -> list[Problem]:
     """The spec's record checks, e.g. start_before_end: [AESTDTC, AEENDTC]."""
     problems = []
@@ -333,12 +346,8 @@ def check_problems(frame: pd.DataFrame, spec: DatasetSpec, env: Environment) -> 
         if start_var not in frame or end_var not in frame:
             continue
         start, end = frame[start_var].astype(str), frame[end_var].astype(str)
-        precision = pd.concat([start.str.len(), end.str.len()], axis=1).min(axis=1)
-        after = pd.Series(False, index=frame.index)
-        for width in (19, 16, 10, 7, 4):
-            at = (precision >= width) & ~after & ~start.str.contains("--") & ~end.str.contains("--")
-            after |= at & (start.str.slice(0, width) > end.str.slice(0, width))
-            precision = precision.where(~at, 0)
+        after = pd.Series([_ends_before_start(a, b) for a, b in zip(start.tolist(), end.tolist())],
+                          index=frame.index, dtype=bool)
         for position in frame.index[after]:
             problems.append(Problem(
                 f"{end_var} is before {start_var}", column=end_var, dataset=spec.name,

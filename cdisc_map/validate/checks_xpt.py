@@ -63,7 +63,10 @@ def _ascii(value: object) -> bool:
 
 @check("CM0106", "CM0107", "CM0108")
 def check_values(package: Package, ctx: Context) -> None:
-    """Value bytes, ASCII and declared lengths, one pass over each text column's values."""
+    """Value bytes, ASCII and declared lengths, one pass over each text column's values.
+
+    The XPT reader already knows each text column's longest value and whether any is not
+    ASCII; a column it found clean is not read again."""
     out = ctx.out
     for dataset in package.readable():
         meta = dataset.meta
@@ -76,20 +79,29 @@ def check_values(package: Package, ctx: Context) -> None:
             series = dataset.frame[name]
             if not is_text(series):
                 continue
-            lengths = dataset.per_value(name, lambda v, e=meta.encoding: _byte_length(v, e), 0,
-                                        dtype=np.int64)
-            longest = int(lengths.max()) if len(lengths) else 0
-            too_long = lengths > MAX_VALUE_BYTES
-            if too_long.any():
-                out.add_rows("CM0106", dataset, too_long, variable=name, values=series,
-                             message=lambda p, n=lengths: f"the value is {n[p]} bytes long")
-            non_ascii = ~dataset.per_value(name, _ascii, True, dtype=bool)
-            if non_ascii.any():
-                out.add_rows("CM0107", dataset, non_ascii, variable=name, values=series,
-                             message=f"the value has non-ASCII characters{decoded}")
+            longest = meta.longest_values.get(name)  # what the XPT reader saw while decoding
+            if longest is None or longest > MAX_VALUE_BYTES or name in meta.non_ascii_columns:
+                longest = _check_column_values(dataset, name, series, decoded, out)
             declared = meta.character_lengths.get(name)
             if declared is not None and declared > max(longest, 1):
                 out.add("CM0108", file=dataset.file, dataset=dataset.name, variable=name,
                         value=str(declared),
                         message=f"{name} has length {declared} but its longest value has "
                                 f"{longest} bytes")
+
+
+def _check_column_values(dataset, name: str, series, decoded: str, out) -> int:
+    """CM0106 and CM0107 on every distinct value of one text column; its longest value in bytes."""
+    meta = dataset.meta
+    lengths = dataset.per_value(name, lambda v, e=meta.encoding: _byte_length(v, e), 0,
+                                dtype=np.int64)
+    longest = int(lengths.max()) if len(lengths) else 0
+    too_long = lengths > MAX_VALUE_BYTES
+    if too_long.any():
+        out.add_rows("CM0106", dataset, too_long, variable=name, values=series,
+                     message=lambda p, n=lengths: f"the value is {n[p]} bytes long")
+    non_ascii = ~dataset.per_value(name, _ascii, True, dtype=bool)
+    if non_ascii.any():
+        out.add_rows("CM0107", dataset, non_ascii, variable=name, values=series,
+                     message=f"the value has non-ASCII characters{decoded}")
+    return longest
