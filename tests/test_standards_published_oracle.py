@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parent.parent / "cdisc_map" / "standards" / "data"
-#: CT rows added to the bundled subset after it was first checked (ct/README.md).
-ADDED_TERMS = [("C70793", "C78735")]
+#: The CT rows the trial design datasets and IE brought into the bundled subset.
+ADDED_TERMS = [("C66797", ""), ("C25370", "C66797"), ("C25532", "C66797"), ("C61536", "C66734"),
+               ("C49618", "C66734"), ("C49619", "C66734"), ("C49620", "C66734"), ("C49621", "C66734"),
+               ("C70793", "C78735")]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -58,6 +60,7 @@ def test_every_bundled_variable_row_is_the_ig_s(published_variables):
 def test_every_bundled_dataset_has_all_its_ig_variables(published_variables):
     ours = {(r["dataset"], r["name"]) for r in bundled_variables()}
     datasets = {dataset for dataset, _ in ours}
+    assert {"IE", "TA", "TE", "TI", "TV"} <= datasets
     missing = {key for key in published_variables if key[0] in datasets} - ours
     assert missing == set()
 
