@@ -22,14 +22,10 @@ def out(bundled_run) -> Path:
 def test_run_logs_plain_stage_lines_when_not_on_a_terminal(bundled_run):
     assert "] Mapping raw export" in bundled_run.output and "mapped AE:" in bundled_run.output
     assert "\r" not in bundled_run.output
-    assert "Validation: 0 error(s), 4 warning(s)" in bundled_run.output
+    assert "Validation: 0 error(s), 0 warning(s), 0 notice(s)" in bundled_run.output
     assert (bundled_run.out / "validation" / "report.html").is_file()
 
 
-BUNDLED_FINDINGS = "the bundled package has no TA, TE, TI, TV yet (CM0236)"
-
-
-@pytest.mark.xfail(strict=True, reason=BUNDLED_FINDINGS)
 def test_the_bundled_package_validates_without_errors_or_warnings(out):
     result = CliRunner().invoke(main, ["validate", str(out), "--fail-on", "warning"])
     assert result.exit_code == 0, result.output
@@ -42,7 +38,7 @@ def test_validate_writes_every_format(out, tmp_path):
             isinstance(result.exception, SystemExit), (fmt, result.output[:500])
         assert result.output.strip(), fmt
     document = json.loads(CliRunner().invoke(main, ["validate", str(out), "--format", "json"]).output)
-    assert document["summary"]["datasets"] == 13
+    assert document["summary"]["datasets"] == 18
     workbook = tmp_path / "report.xlsx"
     result = CliRunner().invoke(main, ["validate", str(out), "--format", "xlsx", "--output", str(workbook)])
     assert result.exit_code in (0, 1) and workbook.stat().st_size > 0, result.output
@@ -87,12 +83,12 @@ def test_a_second_quiet_run_gives_a_byte_identical_tree_with_source_date_epoch(b
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     result = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "again"), "--quiet"])
     assert result.exit_code == 0
-    assert "Mapping raw export" not in result.output and "Wrote 13 datasets" in result.output
+    assert "Mapping raw export" not in result.output and "Wrote 18 datasets" in result.output
     assert f"Outcomes report: {tmp_path / 'again' / 'report' / 'index.html'}" in result.output
     first, second = bundled_run.out, tmp_path / "again"
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
-    assert len(files) >= 19  # 13 XPTs, 2 define.xml, 2 stylesheets, 2 reports
+    assert len(files) >= 24  # 18 XPTs, 2 define.xml, 2 stylesheets, 2 reports
     assert Path("report/index.html") in files, "the outcomes report, figures and all"
     for relative in files:
         assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative

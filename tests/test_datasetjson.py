@@ -85,7 +85,7 @@ def errors(validator: jsonschema.Validator, document) -> list[str]:
 def test_every_json_file_is_valid_against_the_official_schema(out: Path, schemas):
     document_schema, _ = schemas
     files = [p for p in dataset_files(out, ".json") if p.parent.name != "validation"]
-    assert len(files) == 13
+    assert len(files) == 18
     for path in files:
         assert errors(document_schema, json.loads(path.read_text(encoding="utf-8"))) == [], path.name
 
@@ -93,7 +93,7 @@ def test_every_json_file_is_valid_against_the_official_schema(out: Path, schemas
 def test_every_ndjson_file_is_valid_line_by_line_and_as_a_whole(out: Path, schemas):
     document_schema, ndjson_schema = schemas
     files = dataset_files(out, ".ndjson")
-    assert len(files) == 13
+    assert len(files) == 18
     for path in files:
         lines = path.read_text(encoding="utf-8").splitlines()
         metadata, rows = json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
@@ -182,7 +182,7 @@ def test_validate_checks_the_xpt_of_a_package_holding_both(out: Path):
     result = CliRunner().invoke(main, ["validate", str(out), "--format", "json"])
     assert result.exit_code == 0, result.output
     files = [d["file"] for d in json.loads(result.output)["datasets"]]
-    assert len(files) == 13 and all(f.endswith(".xpt") for f in files)
+    assert len(files) == 18 and all(f.endswith(".xpt") for f in files)
 
 
 # --- XPT -> Dataset-JSON -> XPT --------------------------------------------------------

@@ -84,7 +84,7 @@ def test_validate_reads_a_dataset_json_package_like_the_xpt_one(json_only: Path,
             assert dataset.frame.equals(xpt_package.datasets[name].frame)
     findings = {f.rule for f in validate_path(json_only).findings}
     # Only the rules about XPT files themselves (version 5, file named .xpt) tell the formats apart.
-    assert findings <= {"CM0102", "CM0103", "CM0236"}, findings  # CM0236: no TA, TE, TI, TV yet
+    assert findings <= {"CM0102", "CM0103"}, findings
 
 
 def test_a_damaged_dataset_json_file_is_reported_not_fatal(json_only: Path, tmp_path: Path):

@@ -22,7 +22,7 @@ ROLES = {
     "Variable Qualifier",
     "Rule",
 }
-DATASETS = ["DM", "CM", "EX", "PR", "AE", "DS", "RS", "TS", "SUPPQUAL"]
+DATASETS = ["DM", "CM", "EX", "PR", "AE", "DS", "IE", "RS", "TA", "TE", "TV", "TI", "TS", "SUPPQUAL"]
 
 
 @pytest.fixture(scope="module")

@@ -57,8 +57,8 @@ def trial_design_frames() -> dict[str, pd.DataFrame]:
         for code, element, start, end, duration in (
             ("SCRN", "Screening", "Informed consent", "First dose", "P28D"),
             ("BLINA", "Blinatumomab", "First dose", "End of study", ""))])
-    ti = pd.DataFrame([{**common, "DOMAIN": "TI", "IETESTCD": "INCL01", "IECAT": "INCLUSION",
-                        "IETEST": "Relapsed or refractory B-ALL"}])
+    ti = pd.DataFrame([{**common, "DOMAIN": "TI", "IETESTCD": "INCL01",
+                        "IETEST": "Relapsed or refractory B-ALL", "IECAT": "INCLUSION"}])
     ts = pd.DataFrame([
         {**common, "DOMAIN": "TS", "TSSEQ": 1.0, "TSPARMCD": code, "TSPARM": name, "TSVAL": value,
          "TSVALCD": value_code, "TSVCDREF": reference, "TSVCDVER": version}
@@ -66,7 +66,7 @@ def trial_design_frames() -> dict[str, pd.DataFrame]:
             ("SSTDTC", "Study Start Date", "2024-02-20", "", "", ""),
             ("PCLAS", "Pharmacologic Class", "Bispecific CD19-directed CD3 T Cell Engager",
              "", "", ""))])
-    tv = pd.DataFrame([{**common, "DOMAIN": "TV", "VISITNUM": 1.0, "VISIT": "SCREENING",
+    tv = pd.DataFrame([{**common, "DOMAIN": "TV", "VISITNUM": 1.0, "VISIT": "SCREENING", "ARMCD": "",
                         "TVSTRL": "Up to 28 days before the first dose"}])
     return {"TA": ta, "TE": te, "TI": ti, "TS": ts, "TV": tv}
 
@@ -173,18 +173,6 @@ LABELS = {
     "ADT": "Analysis Date", "EVNTDESC": "Event or Censoring Description",
     "STUDYID": "Study Identifier", "USUBJID": "Unique Subject Identifier",
 }
-# Trial design datasets the bundled SDTMIG tables do not describe (SDTMIG 3.4 labels).
-TRIAL_DESIGN_LABELS = {
-    "TA": "Trial Arms", "TE": "Trial Elements", "TI": "Trial Inclusion/Exclusion Criteria",
-    "TV": "Trial Visits", "STUDYID": "Study Identifier", "DOMAIN": "Domain Abbreviation",
-    "ARMCD": "Planned Arm Code", "ARM": "Description of Planned Arm",
-    "TAETORD": "Planned Order of Element within Arm", "ETCD": "Element Code",
-    "ELEMENT": "Description of Element", "TABRANCH": "Branch", "TATRANS": "Transition Rule",
-    "EPOCH": "Epoch", "TESTRL": "Rule for Start of Element", "TEENRL": "Rule for End of Element",
-    "TEDUR": "Planned Duration of Element", "IETESTCD": "Incl/Excl Criterion Short Name",
-    "IETEST": "Inclusion/Exclusion Criterion", "IECAT": "Inclusion/Exclusion Category",
-    "VISITNUM": "Visit Number", "VISIT": "Visit Name", "TVSTRL": "Visit Start Rule",
-}
 ADAM_FORMATS = {"HSCTDT": "DATE9.", "STARTDT": "DATE9.", "ADT": "DATE9."}
 
 
@@ -192,8 +180,6 @@ def labels_for(name: str) -> tuple[str, dict[str, str]]:
     """Dataset label and column labels: SDTMIG's for SDTM, the table above for ADaM."""
     if name.startswith("AD"):
         return LABELS[name], LABELS
-    if name in ("TA", "TE", "TI", "TV"):
-        return TRIAL_DESIGN_LABELS[name], TRIAL_DESIGN_LABELS
     standard = load_sdtmig("3.4")
     return (standard.dataset(name).label,
             {v.name: v.label for v in standard.variables(name)})
