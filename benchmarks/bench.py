@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDY = ROOT / "mappings" / "nct06111625"
+STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
 
 CHILD = r"""
 import json, sys, time

@@ -13,6 +13,7 @@ import click
 
 from cdisc_map import __version__
 from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
+from cdisc_map.io.studies import bundled_study
 from cdisc_map.pipeline import run_study
 from cdisc_map.spec.check import check_study
 from cdisc_map.standards.download import (
@@ -29,8 +30,6 @@ from cdisc_map.standards.metadata import bundled_sdtmig_versions
 from cdisc_map.standards.selection import Standards
 from cdisc_map.standards.terminology import TerminologyError, bundled_ct
 from cdisc_map.validate import NotAPackageError, exit_code, render, rules_text, validate_path
-
-BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
 
 
 class Progress:
@@ -90,10 +89,10 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, quiet: bool
 
     STUDY_DIR defaults to the bundled NCT06111625 study with its fixture export.
     """
-    study_dir = study_dir or BUNDLED_STUDY
     started = time.perf_counter()
     progress = Progress(quiet)
     try:
+        study_dir = study_dir or bundled_study()
         standards = Standards.from_options(standards_dir, ct_file)
         summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress, standards=standards)
     except ProblemsError as exc:

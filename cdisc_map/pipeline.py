@@ -65,7 +65,7 @@ def run_study(
     study_dir = Path(study_dir)
     if not study_dir.is_dir():
         raise ProblemsError([Problem("study folder does not exist", file=str(study_dir),
-                                     hint="give the folder holding study.yaml, e.g. mappings/nct06111625")])
+                                     hint="give the folder holding study.yaml")])
     progress(f"Reading specs from {study_dir}")
     study = load_study(study_dir, standards)
     raw_dir = Path(raw_dir) if raw_dir else study.default_raw_dir()

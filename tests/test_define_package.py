@@ -128,8 +128,8 @@ def test_derived_variables_have_methods_and_origins(define):
 
 def test_documents_named_in_study_yaml_are_linked(tmp_path):
     study = tmp_path / "study"
-    shutil.copytree(ROOT / "mappings" / "nct06111625", study)
-    text = (study / "study.yaml").read_text().replace("../../fixtures", str(ROOT / "fixtures"))
+    shutil.copytree(ROOT / "cdisc_map" / "studies" / "nct06111625", study)
+    text = (study / "study.yaml").read_text()
     text += ("\ndocuments:\n"
              "  - {id: acrf, title: Annotated CRF, href: acrf.pdf, kind: annotated_crf, package: sdtm}\n"
              "  - {id: csdrg, title: Reviewer's Guide, href: csdrg.pdf, kind: supplemental, package: sdtm}\n")
