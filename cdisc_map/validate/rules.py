@@ -28,6 +28,7 @@ FAMILIES = {
     "suppqual": "Supplemental qualifiers (SUPP--)",
     "adam": "ADaM content",
     "define": "define.xml",
+    "mapping": "What the mapping met in the raw export (cdisc-map run only)",
 }
 
 
@@ -385,6 +386,16 @@ _ALL = [
           that the odmlib package ships; without them the other define.xml rules
           still run.""",
           """Install cdisc-map with its dependencies (pip install odmlib)."""),
+    # --- the mapping of the raw export (added by `cdisc-map run`, not by validate) ------
+    _rule("CM0701", "mapping", WARNING, "The mapping met a raw value it could not take as the spec says",
+          """A run reports what it met in the raw export but could still write: a partial
+          birth date that gives no exact age, a value outside its codelist, an event
+          without a date. Each is a warning in the same report as the conformance findings,
+          so one count of warnings says what a run found, and --fail-on warning fails on
+          them as on any other. The finding names the raw file and row (file and row are
+          the raw export's, not an XPT file's).""",
+          """Correct the raw value in the EDC and export again, or say in the spec what the
+          value means (a value map, a codelist synonym); the message says which."""),
 ]
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _ALL}
