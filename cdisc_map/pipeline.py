@@ -1,8 +1,11 @@
-"""The end-to-end job: specs + raw export -> package on disk.
+"""The end-to-end job: specs + raw export -> the whole output tree on disk.
 
 The only module, with the CLI and the writers, that touches the disk. Everything is
-built in memory first; if any error was found nothing is written (all problems are
-raised together), so a package on disk is always one complete, consistent run.
+built in memory first and written into a staging tree beside OUT (`io.output_tree`):
+the SDTM and ADaM packages, their define files and the validation report of what was
+written. Validation reads the staged tree back; only then is the manifest written and
+the tree swapped in as OUT, whole. An error in the specs or data raises every problem
+together and writes nothing; a run killed at any moment leaves OUT as it was.
 """
 
 from __future__ import annotations
@@ -14,16 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdisc_map.adam import build_adam, tte_method
-from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.core.checkpoints import checkpoint
+from cdisc_map.core.problems import InputError, Problem, ProblemsError
 from cdisc_map.core.timing import StageTimes
 from cdisc_map.define.build import PackageInfo, build_define
+from cdisc_map.io.output_tree import OutputTree
 from cdisc_map.io.package import adam_folder, sdtm_folder, write_package
 from cdisc_map.sdtm.build import build_sdtm
 from cdisc_map.spec.check import load_study
 from cdisc_map.standards.codelists import Terminology
 from cdisc_map.standards.selection import Standards
-from cdisc_map.validate import validate_path, write_reports
+from cdisc_map.validate import Report, validate_path, write_reports
+from cdisc_map.validate.mapping import with_mapping_problems
 from define_xml import write_define, write_stylesheet
+
+#: Where `cdisc-map run` writes when no --out is given: a folder no build tool writes to.
+DEFAULT_OUT = Path("cdisc-map-out")
 
 
 @dataclass(frozen=True)
@@ -37,10 +46,23 @@ class Written:
 @dataclass
 class RunSummary:
     written: list[Written] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the mapping's warnings (also findings of `report`)
     times: StageTimes = field(default_factory=StageTimes)
-    validation: dict[str, int] = field(default_factory=dict)  # severity -> findings
+    validation: dict[str, int] = field(default_factory=dict)  # severity -> findings, the mapping's included
     reports: list[Path] = field(default_factory=list)
+    report: Report | None = None  # the validation report as written, for the exit status
+    out: Path | None = None  # the output tree, as swapped in
+
+
+class CheckpointedTimes(StageTimes):
+    """Stage times whose stages are also checkpoints (their start and end), for the kill tests."""
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        checkpoint(f"{name}: start")
+        with super().stage(name):
+            yield
+        checkpoint(f"{name}: end")
 
 
 def write_define_files(define, folder: Path, created) -> None:
@@ -52,41 +74,72 @@ def write_define_files(define, folder: Path, created) -> None:
 def run_study(
     study_dir: Path,
     raw_dir: Path | None = None,
-    out_dir: Path = Path("build"),
+    out_dir: Path = DEFAULT_OUT,
     progress: Callable[[str], None] = lambda message: None,
     standards: Standards | None = None,
 ) -> RunSummary:
-    """Convert one study; raise ProblemsError (nothing written) when any error is found.
+    """Convert one study into the output tree `out_dir`, replaced whole.
 
+    Raises InputError when a folder given cannot be used (nothing read), ProblemsError
+    when the specs or data have errors (nothing written); OSError escapes as it is.
     `standards` says where CT and IG metadata come from (default: the standards home,
     else the bundled subset); the CT release and IG versions are the ones study.yaml names.
     """
     standards = standards or Standards()
     study_dir = Path(study_dir)
     if not study_dir.is_dir():
-        raise ProblemsError([Problem("study folder does not exist", file=str(study_dir),
-                                     hint="give the folder holding study.yaml")])
+        what = "is a file, not a folder" if study_dir.exists() else "does not exist"
+        raise InputError([Problem(f"the study folder {what}", file=str(study_dir), hint=STUDY_HINT)])
+    if not (study_dir / "study.yaml").is_file():
+        raise InputError([Problem("the study folder has no study.yaml", file=str(study_dir), hint=STUDY_HINT)])
+    tree = OutputTree(out_dir)
+    tree.check()  # an OUT that cannot be replaced is refused before any work
+    progress = checkpointed(progress)
     progress(f"Reading specs from {study_dir}")
     study = load_study(study_dir, standards)
     raw_dir = Path(raw_dir) if raw_dir else study.default_raw_dir()
     if raw_dir is None or not raw_dir.is_dir():
-        raise ProblemsError([Problem("raw export folder does not exist", file=str(raw_dir),
-                                     hint="pass --raw DIR, or set raw.dir in study.yaml")])
-    summary = RunSummary()
-    with fewer_gc_passes():
+        what = "is not set (raw.dir in study.yaml)" if raw_dir is None else (
+            "is a file, not a folder" if raw_dir.exists() else "does not exist")
+        raise InputError([Problem(f"the raw export folder {what}", file=str(raw_dir) if raw_dir else None,
+                                  hint="pass --raw DIR, or set raw.dir in study.yaml")])
+    summary = RunSummary(times=CheckpointedTimes())
+    with fewer_gc_passes(), tree:
         terminology = standards.ct(study.ct_version)
         progress(f"Standards: {terminology.description}, {standards.sdtmig(study.sdtmig_version).description}")
-        _convert(study, study_dir, raw_dir, Path(out_dir), summary, progress, standards, terminology)
+        _convert(study, study_dir, raw_dir, tree.staging, summary, progress, standards, terminology)
         # The datasets built in memory are gone by now: validation reads back what was written.
         progress("Validating the packages")
         with summary.times.stage("validate"):
             packages = Path("m5") / "datasets" / study.study_id.lower()
-            report = validate_path(Path(out_dir) / packages, sdtmig_version=study.sdtmig_version, ct=terminology,
+            report = validate_path(tree.staging / packages, sdtmig_version=study.sdtmig_version, ct=terminology,
                                    standards=standards)
             report.path = packages.as_posix()  # relative to OUT: the same run elsewhere gives the same report
-            summary.reports = write_reports(report, Path(out_dir) / "validation")
+            report = with_mapping_problems(report, summary.problems, roots=[raw_dir, study_dir])
+            reports = write_reports(report, tree.staging / "validation")
+        progress(f"Swapping the new output tree in as {tree.out}")
+        with summary.times.stage("swap"):
+            tree.commit()
+    summary.out = Path(out_dir)
+    summary.reports = [Path(out_dir) / path.relative_to(tree.staging) for path in reports]
+    summary.written = [Written(w.name, w.records, w.variables, Path(out_dir) / w.path.relative_to(tree.staging))
+                       for w in summary.written]
+    summary.report = report
     summary.validation = report.severity_totals()
     return summary
+
+
+STUDY_HINT = "give the folder holding study.yaml (`cdisc-map init DIR` copies the bundled one out)"
+
+
+def checkpointed(progress: Callable[[str], None]) -> Callable[[str], None]:
+    """`progress` whose every message is also a checkpoint, so the kill tests reach inside each stage."""
+
+    def report(message: str) -> None:
+        checkpoint(message.strip())
+        progress(message)
+
+    return report
 
 
 @contextmanager
@@ -107,7 +160,7 @@ def fewer_gc_passes() -> Iterator[None]:
 
 def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunSummary,
              progress: Callable[[str], None], standards: Standards, terminology: Terminology) -> None:
-    """Build SDTM and ADaM in memory and write both packages (nothing written on any error)."""
+    """Build SDTM and ADaM in memory and write both packages under `out_dir` (the staging tree)."""
     times = summary.times
     progress(f"Mapping raw export {raw_dir}")
     sdtmig = standards.sdtmig(study.sdtmig_version)
@@ -142,7 +195,8 @@ def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunS
     for target, datasets, info, ig in packages:
         with times.stage("define.xml"):
             define = build_define(study, datasets, terminology, info, ig=ig)
-        progress(f"Writing {len(datasets)} {info.purpose.lower()} datasets and define.xml to {target}")
+        progress(f"Writing {len(datasets)} {info.purpose.lower()} datasets and define.xml to "
+                 f"{target.relative_to(out_dir).as_posix()}")
         with times.stage("write XPT"):
             write_package(datasets, target,
                           extra=lambda folder, created, define=define: write_define_files(define, folder, created))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from cdisc_map.core.checkpoints import checkpoint
 from cdisc_map.io.xpt import build_timestamp, write_xpt
 
 
@@ -56,8 +57,10 @@ def write_package(
                 formats={v.name: v.format for v in dataset.variables if getattr(v, "format", "")} or None,
                 created=created,
             )
+            checkpoint(f"wrote {target.name}/{dataset.name.lower()}.xpt")
         if extra is not None:
             extra(staging, created)
+            checkpoint(f"wrote {target.name}/define.xml")
         if target.exists():
             target.rename(retired)
         staging.rename(target)
