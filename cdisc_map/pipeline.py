@@ -103,10 +103,17 @@ def run_study(
             "is a file, not a folder" if raw_dir.exists() else "does not exist")
         raise InputError([Problem(f"the raw export folder {what}", file=str(raw_dir) if raw_dir else None,
                                   hint="pass --raw DIR, or set raw.dir in study.yaml")])
-    summary = RunSummary(times=CheckpointedTimes())
-    with fewer_gc_passes(), tree:
+    unreadable = unreadable_forms(study, raw_dir)
+    if unreadable:
+        raise InputError(unreadable)
+    try:  # a CT file or standards home that cannot be read is an input of the command, like a path
         terminology = standards.ct(study.ct_version)
-        progress(f"Standards: {terminology.description}, {standards.sdtmig(study.sdtmig_version).description}")
+        sdtmig_description = standards.sdtmig(study.sdtmig_version).description
+    except ProblemsError as exc:
+        raise InputError(exc.problems) from exc
+    summary = RunSummary(times=CheckpointedTimes())
+    with fewer_gc_passes(), tree, writing(tree):
+        progress(f"Standards: {terminology.description}, {sdtmig_description}")
         _convert(study, study_dir, raw_dir, tree.staging, summary, progress, standards, terminology)
         # The datasets built in memory are gone by now: validation reads back what was written.
         progress("Validating the packages")
@@ -132,6 +139,29 @@ def run_study(
 STUDY_HINT = "give the folder holding study.yaml (`cdisc-map init DIR` copies the bundled one out)"
 
 
+def unreadable_forms(study, raw_dir: Path) -> list[Problem]:
+    """The raw files study.yaml names that cannot be opened at all: missing, not a file, not readable.
+
+    Checked before any work, all at once; a file that opens but cannot be parsed is a
+    problem of the data, reported by the readers with its row.
+    """
+    problems = []
+    for form in study.forms.values():
+        path = raw_dir / form.file
+        if not path.is_file():
+            what = "is a folder, not a file" if path.is_dir() else "does not exist"
+            problems.append(Problem(f"the raw file of form {form.name!r} {what}", file=str(path),
+                                    hint="check the export, or the file name in study.yaml (raw.forms)"))
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            problems.append(Problem(f"the raw file of form {form.name!r} cannot be read: {exc.strerror or exc}",
+                                    file=str(path), hint="check the file's permissions"))
+    return problems
+
+
 def checkpointed(progress: Callable[[str], None]) -> Callable[[str], None]:
     """`progress` whose every message is also a checkpoint, so the kill tests reach inside each stage."""
 
@@ -140,6 +170,18 @@ def checkpointed(progress: Callable[[str], None]) -> Callable[[str], None]:
         progress(message)
 
     return report
+
+
+@contextmanager
+def writing(tree: OutputTree) -> Iterator[None]:
+    """An OSError met while the tree is built names the path under OUT, not the hidden staging folder,
+    and names OUT when it names no file (a full disk met inside a writer)."""
+    try:
+        yield
+    except OSError as exc:
+        name, staged = str(exc.filename or ""), str(tree.staging)
+        exc.filename = str(tree.out) + name[len(staged):] if name.startswith(staged) else (name or str(tree.out))
+        raise
 
 
 @contextmanager

@@ -91,7 +91,7 @@ class OutputTree:
             self.remove_leftovers()
             self.staging.mkdir()
         except OSError as exc:
-            raise _refused(Path(exc.filename or self.out.parent), f"cannot be written: {exc.strerror or exc}",
+            raise _refused(self.out, f"cannot be written in {self.out.parent}: {exc.strerror or exc}",
                            "check that the folder exists and that you may write in it, or choose another --out"
                            ) from exc
         self._lock = _lock(self.staging)
