@@ -63,6 +63,7 @@ _V5_HEADER_RECORDS = {
 _V8_LIBRARY_HEADER = b"HEADER RECORD*******LIBV8   HEADER RECORD!!!!!!!"
 _V5_STAMP_OFFSETS = (144, 160, 464, 480)
 _V5_HEADER_LENGTH = 560
+_RECORD_LENGTH = 80  # every XPT file is a run of 80-byte records, the last one padded
 
 
 @dataclass(frozen=True)
@@ -196,8 +197,14 @@ def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
     try:
         with open(path, "rb") as handle:
             head = handle.read(_V5_HEADER_LENGTH)
+        size = path.stat().st_size
+        if size % _RECORD_LENGTH:
+            raise ProblemsError([Problem(
+                f"the file is {size:,} bytes, not a whole number of {_RECORD_LENGTH}-byte records: it is truncated "
+                "or damaged", file=str(path), hint="copy or write the file again; XPT files pad their last record")])
         frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
-    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError) as exc:
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, UnicodeError) as exc:
+        # UnicodeError: names or labels in bytes that are no UTF-8 (damaged, or written in another encoding)
         raise ProblemsError(
             [Problem(f"cannot read as SAS transport (XPT): {exc}", file=str(path))]
         ) from exc
