@@ -27,6 +27,11 @@ MAX_NAME_LENGTH = 8
 MAX_LABEL_LENGTH = 40
 MAX_VALUE_BYTES = 200
 MAX_PROBLEMS_PER_COLUMN = 10
+# IBM hexadecimal floats reach 16**-65 (about 5.4e-79) at the small end; at the large end
+# pyreadstat (ReadStat) writes 2 * 16**62 (about 9.0e74) and more as infinity, although the
+# format itself goes to about 7.2e75. Numbers outside are refused, not changed.
+SMALLEST_NUMBER = 16.0**-65
+LARGEST_NUMBER = 2.0 * 16.0**62
 
 _NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 _NON_ASCII = r"[^\x00-\x7f]"
@@ -398,6 +403,24 @@ def _column_values(
             for i in infinite[:MAX_PROBLEMS_PER_COLUMN]
         ]
         problems += _more(len(infinite), dataset, name)
+        magnitude = np.abs(values)
+        with np.errstate(invalid="ignore"):
+            outside = np.flatnonzero(np.isfinite(values) & (
+                (magnitude >= LARGEST_NUMBER) | ((magnitude > 0) & (magnitude < SMALLEST_NUMBER))))
+        problems += [
+            Problem(
+                "number outside the range of SAS transport numbers "
+                f"({SMALLEST_NUMBER:.4g} to {LARGEST_NUMBER:.4g}); it would be written as "
+                f"{'infinity' if magnitude[i] >= LARGEST_NUMBER else 'zero'}",
+                dataset=dataset,
+                column=name,
+                row=int(i) + 1,
+                value=repr(float(values[i])),
+                hint="Check the value; store it scaled, or as text",
+            )
+            for i in outside[:MAX_PROBLEMS_PER_COLUMN]
+        ]
+        problems += _more(len(outside), dataset, name)
         return values, "numeric", problems
     if isinstance(dtype, pd.StringDtype) or dtype == object:  # noqa: E721 (a numpy dtype, not a type)
         return _text_values(series, name, dataset)
