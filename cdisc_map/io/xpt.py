@@ -265,6 +265,7 @@ def _check_and_prepare(
         problem("column name appears more than once", column=str(name))
 
     columns: dict[str, np.ndarray] = {}
+    kinds: list[str] = []
     for position, name in enumerate(names):
         if not isinstance(name, str):
             problem(f"column name {name!r} is not text", column=str(name))
@@ -283,8 +284,13 @@ def _check_and_prepare(
         problems += found
         if values is not None:
             columns[name] = values
+            kinds.append(kind)
             if name in formats:
                 problems += _format_problems(formats[name], kind, dataset, name)
+    if len(frame) and columns and set(kinds) == {"text"} and all(v[-1] == "" for v in columns.values()):
+        problem("the last observation is blank in every variable: readers of SAS transport take trailing "
+                "blank observations for the padding of the last record and drop them", row=len(frame),
+                hint="Drop the empty observation, or give it a value (a key variable is never blank)")
 
     for name in formats:
         if name not in names:
