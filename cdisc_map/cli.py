@@ -23,9 +23,15 @@ import click
 
 from cdisc_map import __version__
 from cdisc_map.core.problems import CdiscMapError, InputError, Problem, ProblemsError
+from cdisc_map.io.convert import convert_dataset
+from cdisc_map.io.datasetjson import Context
+from cdisc_map.io.output_tree import MANIFEST, write_manifest
+from cdisc_map.io.package import check_formats
 from cdisc_map.io.studies import DEFAULT_STUDY, bundled_study, bundled_study_resource, copy_study
 from cdisc_map.pipeline import DEFAULT_OUT, RunSummary, run_study
-from cdisc_map.spec.check import check_study
+from cdisc_map.report import ReportInputs, load_report_settings, study_report_settings, write_outcomes_report
+from cdisc_map.sdtm.forms import read_raw_forms
+from cdisc_map.spec.check import check_study, raw_column_problems
 from cdisc_map.standards.download import (
     BASE_URL_VARIABLE,
     DEFAULT_TIMEOUT,
@@ -39,7 +45,18 @@ from cdisc_map.standards.install import ImportReport, import_standards
 from cdisc_map.standards.metadata import bundled_sdtmig_versions
 from cdisc_map.standards.selection import Standards
 from cdisc_map.standards.terminology import TerminologyError, bundled_ct
-from cdisc_map.validate import NotAPackageError, exit_code, render, rules_text, validate_path
+from cdisc_map.validate import (
+    DEFAULT_MAX_PER_RULE,
+    FORMATS,
+    NotAPackageError,
+    exit_code,
+    render,
+    render_xlsx,
+    rules_text,
+    validate_path,
+    write_atomically,
+)
+from cdisc_map.validate.rules import write_rule_pages
 
 DEBUG_VARIABLE = "CDISC_MAP_DEBUG"
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -171,13 +188,16 @@ def main() -> None:
               help="Output tree (eCTD layout), replaced whole by each run.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error", show_default=True,
               help="Exit 1 when validation (the mapping's warnings included) finds anything at or above this.")
+@click.option("--formats", callback=lambda ctx, param, value: _formats(value), metavar="LIST",
+              help="Dataset files to write, comma-separated: xpt, json, ndjson (Dataset-JSON 1.1) "
+                   "[default: study.yaml's output.formats, else xpt].")
 @click.option("--quiet", is_flag=True, help="Only the summary and problems.")
 @click.option("--ct", "ct_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
               help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
-def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, fail_on: str, quiet: bool,
-        ct_file: Path | None, standards_dir: Path | None) -> None:
+def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, fail_on: str,
+        formats: tuple[str, ...] | None, quiet: bool, ct_file: Path | None, standards_dir: Path | None) -> None:
     """Convert a study's raw export into its SDTM and ADaM packages, validated.
 
     STUDY_DIR defaults to the bundled NCT06111625 study with its raw export. OUT gets the
@@ -196,7 +216,8 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, fail_on: st
         standards = Standards.from_options(standards_dir, ct_file)
         if ct_file is not None:
             _load_ct_file(standards)
-        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress, standards=standards)
+        summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress, standards=standards,
+                            formats=formats)
     except InputError as exc:
         progress.done()
         _print_problems(exc.problems)
@@ -240,16 +261,20 @@ def _load_ct_file(standards: Standards) -> None:
 
 def _print_run(summary: RunSummary, fail_on: str, elapsed: float) -> int:
     """The summary of a run that wrote its tree; returns the exit status."""
-    if summary.problems:
-        click.echo(f"\nMapping warnings ({len(summary.problems)}), in the validation report as CM0701:", err=True)
-        for problem in summary.problems:
-            click.echo(f"  - {problem}", err=True)
+    for title, rule, problems in (("Mapping warnings", "CM0701", summary.problems),
+                                  ("Outcomes report warnings", "CM0702", summary.outcome_problems)):
+        if problems:
+            click.echo(f"\n{title} ({len(problems)}), in the validation report as {rule}:", err=True)
+            for problem in problems:
+                click.echo(f"  - {problem}", err=True)
     click.echo(f"\n{'dataset':<10}{'records':>9}{'variables':>11}  file")
     for item in summary.written:
         click.echo(f"{item.name:<10}{item.records:>9}{item.variables:>11}  {item.path}")
     counts = ", ".join(_plural(n, severity) for severity, n in summary.validation.items())
     if summary.reports:
         click.echo(f"\nValidation: {counts}; report in {summary.reports[-1]}")
+    if summary.outcomes:
+        click.echo(f"Outcomes report: {summary.outcomes}")
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.times.seconds.items())
     click.echo(f"\nTime by stage: {stages}.")
     code = exit_code(summary.report, fail_on=fail_on) if summary.report is not None else 0
@@ -302,35 +327,101 @@ def init(target: Path, study_id: str | None) -> None:
     click.echo(f"Next: cdisc-map check-spec {target}, then cdisc-map run {target} --out OUT")
 
 
+def _formats(value: str | None) -> tuple[str, ...] | None:
+    """`--formats xpt,json` as a tuple of format names; an unknown name is a usage error."""
+    if not value:
+        return None
+    try:
+        return check_formats([part.strip().lower() for part in value.split(",") if part.strip()])
+    except ProblemsError as exc:
+        raise click.BadParameter("; ".join(f"{p.message} ({p.hint})" for p in exc.problems)) from exc
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("target", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--encoding", help="Text encoding of a source XPT file (XPT records none) [default: UTF-8].")
+def convert(source: Path, target: Path, encoding: str | None) -> None:
+    """Convert one dataset between XPT and Dataset-JSON 1.1 (.xpt, .json, .ndjson), losslessly.
+
+    The formats follow the file suffixes: cdisc-map convert adsl.xpt adsl.json, and back.
+    Exit status: 0 when written; 1 when SOURCE cannot be read or its data cannot be
+    written as TARGET (the problems are listed, and TARGET is left as it was).
+    """
+    context = Context(source_system=("cdisc-map", __version__))
+    try:
+        converted = convert_dataset(source, target, context=context, encoding=encoding)
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo(f"\nFailed: {target} was not written.", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {converted.target}: {converted.dataset}, {converted.records} records, "
+               f"{converted.variables} variables.")
+
+
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "html"]), default="text",
-              show_default=True, help="Report format, printed on standard output.")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True,
+              help="Report format, printed on standard output (xlsx needs --output).")
+@click.option("--output", "output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report to this file (atomically) instead of standard output.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error", show_default=True,
               help="Exit 1 when there are findings at or above this severity.")
 @click.option("--ct", "ct_package", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
+              help="A CDISC CT package file (as NCI EVS publishes it) instead of the release the "
+                   "package declares, as installed; with neither, terminology findings are notices.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
               help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
-def validate(path: Path, fmt: str, fail_on: str, ct_package: Path | None, standards_dir: Path | None) -> None:
+@click.option("--standard", help="The IG version to check against instead of the one define.xml declares: "
+                                 "\"3.2\" or \"SDTMIG 3.2\" for SDTM packages, \"ADaMIG 1.1\" for ADaM ones.")
+@click.option("--define", "define", type=click.Path(path_type=Path, dir_okay=False),
+              help="The package's define.xml, when it is not in the package folder.")
+@click.option("--encoding", help="Text encoding of the XPT files (default: UTF-8 when valid, else "
+                                 "Windows-1252, else latin-1, per file).")
+@click.option("--max-per-rule", type=click.IntRange(min=0), default=DEFAULT_MAX_PER_RULE, show_default=True,
+              help="Findings shown per rule and file in text, values (each with its count and "
+                   "sample records) in HTML; 0 shows all. JSON, JUnit and xlsx keep every finding.")
+def validate(path: Path, fmt: str, output: Path | None, fail_on: str, ct_package: Path | None,
+             standard: str | None, define: Path | None, encoding: str | None, max_per_rule: int,
+             standards_dir: Path | None) -> None:
     """Check a package folder (XPTs + define.xml) or an OUT tree against the conformance rules.
 
     Exit status: 0 when nothing at or above --fail-on, 1 when there is, 2 when PATH cannot be read.
     """
+    if fmt == "xlsx" and output is None:
+        click.echo("Error: --format xlsx writes a workbook: give the file with --output", err=True)
+        sys.exit(2)
     try:
         standards = Standards.from_options(standards_dir, ct_package)
         ct = standards.ct() if ct_package else None
-        report = validate_path(path, ct=ct, standards=standards)
+        report = validate_path(path, ct=ct, standard=standard, encoding=encoding, define=define,
+                               standards=standards)
     except (NotAPackageError, TerminologyError, OSError, ProblemsError, CdiscMapError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
-    click.echo(render(report, fmt, fail_on=fail_on))
+    content = render_xlsx(report) if fmt == "xlsx" else render(report, fmt, fail_on=fail_on,
+                                                               max_per_rule=max_per_rule)
+    if output is not None:
+        try:
+            write_atomically(output, content)
+        except OSError as exc:
+            click.echo(f"Error: cannot write {output}: {exc}", err=True)
+            sys.exit(2)
+        click.echo(f"{output}: {render(report, 'text', max_per_rule=0).rstrip().splitlines()[-1]}")
+    else:
+        click.echo(content)
     sys.exit(exit_code(report, fail_on=fail_on))
 
 
 @main.command()
-def rules() -> None:
+@click.option("--docs", "docs", type=click.Path(path_type=Path, file_okay=False),
+              help="Write the rule pages and their index (docs/rules/) into this folder.")
+def rules(docs: Path | None) -> None:
     """List the validation rules: id, severity, what each checks and which CDISC/FDA rule it mirrors."""
+    if docs is not None:
+        written = write_rule_pages(docs)
+        click.echo(f"Wrote {len(written)} files to {docs}.")
+        return
     click.echo(rules_text())
 
 
@@ -340,10 +431,22 @@ def rules() -> None:
               help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
               help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
-def check_spec(study_dir: Path, ct_file: Path | None, standards_dir: Path | None) -> None:
-    """Check a study's mapping specs: each problem with file, line and what to write instead."""
+@click.option("--raw", "raw_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="The raw export whose columns the specs are checked against (default: the one study.yaml names).")
+def check_spec(study_dir: Path, ct_file: Path | None, standards_dir: Path | None, raw_dir: Path | None) -> None:
+    """Check a study's mapping specs: each problem with file, line and what to write instead.
+
+    With the raw export (--raw, else the folder study.yaml names when it exists), every
+    column the specs read is checked against the export's forms too.
+    """
     try:
-        study, problems = check_study(study_dir, Standards.from_options(standards_dir, ct_file))
+        standards = Standards.from_options(standards_dir, ct_file)
+        study, problems = check_study(study_dir, standards)
+        folder = raw_dir or (study.default_raw_dir() if study else None)
+        if study is not None and folder is not None and folder.is_dir():
+            forms, unreadable = read_raw_forms(study, folder)
+            problems += unreadable + raw_column_problems(
+                study, {name: list(map(str, form.frame.columns)) for name, form in forms.items()})
     except CdiscMapError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
@@ -521,6 +624,43 @@ def ct_download(release: str | None, packages: tuple[str, ...], base_url: str | 
         click.echo("\nThe downloaded files were not installed.", err=True)
         sys.exit(1)
     _print_download(report)
+
+
+@main.command("report")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--adtte", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="An ADTTE (XPT) to report instead of OUT's, e.g. one another tool wrote.")
+@click.option("--adsl", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The ADSL that goes with --adtte (treatment groups).")
+@click.option("--sdtm", "sdtm_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="The SDTM package that goes with --adtte, for the disposition and exposure summary.")
+@click.option("--settings", "settings_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Report settings (report.yaml: time points per parameter, ...); default: the bundled "
+                   "study's, for its own packages.")
+def report(out_dir: Path, adtte: Path | None, adsl: Path | None, sdtm_dir: Path | None,
+           settings_file: Path | None) -> None:
+    """Write OUT/report/index.html: each endpoint of ADTTE as a Kaplan-Meier or cumulative-incidence
+    curve with numbers at risk and estimates, and the study's disposition and exposure.
+
+    OUT is the output tree of `cdisc-map run`; with --adtte the report reads the files given instead
+    and is written under OUT. Exit status: 0 when written, 2 when the input cannot be read.
+    """
+    if (adsl or sdtm_dir) and not adtte:
+        click.echo("Error: --adsl and --sdtm go with --adtte", err=True)
+        sys.exit(2)
+    try:
+        settings = load_report_settings(settings_file) if settings_file else None
+        inputs = ReportInputs.of_files(adtte, adsl, sdtm_dir) if adtte else ReportInputs.of_tree(out_dir)
+        written = write_outcomes_report(out_dir, inputs, settings=settings,
+                                        fallback=None if settings else study_report_settings(bundled_study()))
+        if (out_dir / MANIFEST).is_file():  # the tree's manifest keeps telling the truth about every file
+            write_manifest(out_dir)
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo("\nNo report written.", err=True)
+        sys.exit(2)
+    _print_problems(written.problems)
+    click.echo(f"Outcomes report: {written.path}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc_map.adam import AdamWarning, build_adtte, derive_tte, tte_records
+from cdisc_map.adam import AdamWarning, build_adtte, check_tte_spec, derive_tte, tte_records
 from cdisc_map.adam.build import build_adam, load_adam_specs
 from cdisc_map.adam.tte import _sorted_by_subject
 from cdisc_map.core import sasdates as imputation
@@ -677,3 +677,43 @@ def test_parameters_sharing_a_cache_get_what_they_get_alone(monkeypatch):
     for one, other in zip(alone, shared, strict=True):
         pd.testing.assert_frame_equal(one, other)
     assert evaluated.count(RELAPSE) == 1  # the condition, on the same RS records, is evaluated once
+
+
+# --- as admiral users write them -------------------------------------------------------------
+
+
+def test_several_censoring_reasons_may_share_one_code_with_their_own_descriptions():
+    spec = copy.deepcopy(OS)
+    spec["censors"] = [{"dataset": "ADSL", "var": "LSTALVDT", "cnsr": 1, "desc": "LAST KNOWN ALIVE DATE",
+                        "where": {"var": "LSTALVDT", "missing": False}},
+                       {"dataset": "ADSL", "var": "HSCTDT", "cnsr": 1, "desc": "TRANSPLANT DATE"}]
+    assert check_tte_spec(spec) == []
+    data = {"ADSL": adsl(("A", "2024-01-10", None, "2025-06-01"), ("B", "2024-01-10", None, None))}
+    records = quiet_derive(spec, data)
+    assert (one(records, "A")["CNSR"], one(records, "A")["CNSDTDSC"]) == (1.0, "LAST KNOWN ALIVE DATE")
+    assert (one(records, "B")["CNSR"], one(records, "B")["CNSDTDSC"]) == (1.0, "TRANSPLANT DATE")
+
+
+def test_the_spec_says_which_censoring_source_wins_a_tie():
+    spec = copy.deepcopy(OS)
+    spec["censors"] = [{"dataset": "ADSL", "var": "LSTALVDT", "cnsr": 1, "desc": "LAST KNOWN ALIVE DATE"},
+                       {"dataset": "ADSL", "var": "HSCTDT", "cnsr": 2, "desc": "TRANSPLANT DATE"}]
+    data = {"ADSL": adsl(("A", "2024-01-10", None, "2024-01-10"))}
+    assert one(quiet_derive(spec, data), "A")["CNSDTDSC"] == "LAST KNOWN ALIVE DATE"
+    spec["censor_ties"] = "last"
+    assert one(quiet_derive(spec, data), "A")["CNSDTDSC"] == "TRANSPLANT DATE"
+
+
+def test_a_date_before_the_start_is_clamped_only_where_the_spec_says_so():
+    data = {"ADSL": adsl(("A", "2024-01-10", "2024-01-05", "2024-01-05"))}
+    assert any("before the start date" in str(p) for p in problems_of(OS, data) if p.severity == "error")
+    clamped = quiet_derive(dict(OS, clamp_to_start=True), data)
+    assert (iso(one(clamped, "A")["ADT"]), one(clamped, "A")["AVAL"]) == ("2024-01-10", 1.0)
+
+
+def test_records_without_a_date_are_counted_once_in_one_warning():
+    data = {"ADSL": adsl(("A", "2024-01-10", None, "2025-06-01"), ("B", "2024-01-10", None, "2025-06-01")),
+            "RS": rs(("A", "", REL), ("B", "", REL), ("B", "", REL))}
+    _records, problems = tte_records(PFS, data)
+    warnings_ = [p for p in problems if p.severity == "warning" and "no RSDTC" in p.message]
+    assert len(warnings_) == 1 and "3 matching record(s)" in warnings_[0].message

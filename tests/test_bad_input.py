@@ -61,7 +61,7 @@ def test_all_problems_listed_together_with_location(tmp_path: Path):
 def test_missing_required_raw_column(tmp_path: Path):
     study = make_study(tmp_path / "s", dose_csv=DOSE_CSV.replace("Unit", "Units"))
     problems = problems_of(study, tmp_path / "out")
-    missing = next(p for p in problems if "missing" in p.message)
+    missing = next(p for p in problems if "has no column" in p.message)
     assert missing.column == "Unit"
     assert missing.file == str(study / "raw" / "dose.csv")
     assert "Units" in missing.hint

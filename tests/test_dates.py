@@ -308,13 +308,13 @@ def test_convert_column_on_pandas_str_dtype():
 
 def test_convert_column_parses_each_distinct_value_once(monkeypatch):
     calls = []
-    real = dates.to_iso8601
+    real = dates._to_iso
 
-    def counting(value, fmt=None):
+    def counting(value, fmt=None, strict=False):
         calls.append(value)
-        return real(value, fmt)
+        return real(value, fmt, strict)
 
-    monkeypatch.setattr(dates, "to_iso8601", counting)
+    monkeypatch.setattr(dates, "_to_iso", counting)
     distinct = ["05-MAR-2024", "06-MAR-2024", "bad", "UN-MAR-2024"]
     raw = pd.Series((distinct + [None]) * 1000, dtype=object)
     iso, errors = convert_column(raw)
@@ -355,8 +355,9 @@ def test_convert_column_refuses_a_time_twice():
 
 def test_convert_column_with_time_parses_each_distinct_date_once(monkeypatch):
     calls = []
-    real = dates.to_iso8601
-    monkeypatch.setattr(dates, "to_iso8601", lambda value, fmt=None: calls.append(value) or real(value, fmt))
+    real = dates._to_iso
+    monkeypatch.setattr(dates, "_to_iso", lambda value, fmt=None, strict=False: calls.append(value) or
+                        real(value, fmt, strict))
     date = pd.Series(["05-MAR-2024", "06-MAR-2024"] * 50)
     time = pd.Series([f"{hour:02d}:00" for hour in range(20)] * 5)
     iso, errors = convert_column(date, None, time)

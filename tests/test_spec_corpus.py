@@ -146,7 +146,7 @@ CORPUS = [
      "ARMNRS: {when: [{if: {var: ARMX, missing: true}, then: {constant: NOT ASSIGNED}}]}",
      "ARMX, which DM does not map", "ARMNRS:"),
     ("variable not in the IG", "sdtm/dm.yaml", "COUNTRY: {constant: CHN}", "COUNTRY: {constant: CHN}\n  DMXX: "
-     "{constant: A}", "DMXX is not an SDTMIG 3.4 DM variable", "DMXX:"),
+     "{constant: A}", "DMXX is neither an SDTMIG 3.4 DM variable nor a variable of its class", "DMXX:"),
     ("Required variable not mapped", "sdtm/ex.yaml", "  EXTRT: {constant: DRUG A}\n", "",
      "Required variable EXTRT is not mapped", "variables:"),
     ("text into a numeric variable", "sdtm/ex.yaml", "EXDOSE: {number: Dose}", "EXDOSE: {copy: Dose}",
@@ -175,6 +175,8 @@ CORPUS = [
      "ADSL has no variable LSTALV", "LSTALV"),
     ("time-to-event key misspelt", "adam/adtte/ttlast.yaml", "censors:", "censor:", "did you mean 'censors'",
      "censor:"),
+    ("a raw column the export does not have", "sdtm/dm.yaml", "AGE: {number: Age}", "AGE: {number: Agee}",
+     "form 'demographics' has no column 'Agee'", "AGE:"),
     ("YAML that does not parse", "sdtm/ex.yaml", "keys: [STUDYID, USUBJID, EXTRT, EXSTDTC]",
      "keys: [STUDYID, USUBJID, EXTRT, EXSTDTC", "not valid YAML", None),
 ]

@@ -239,8 +239,13 @@ def _candidates(spec: dict, role: str, index: int, source: dict, datasets: Mappi
                       f"{label}: partial date {{VALUE}} not used (the spec has no imputation rule)",
                       severity="warning", column=var,
                       hint="add impute: {partial: first|mid|last} to the spec to use partial dates")
-    report.per_record(_where(rows, status == imputation.MISSING),
-                      f"{label}: a matching record has no date; it is not used", severity="warning", column=var)
+    undated = _where(rows, status == imputation.MISSING)
+    if not undated.empty:  # one warning for the source, not one per record
+        subjects_ = sorted(set(undated[SUBJECT]))
+        shown = ", ".join(subjects_[:5]) + (f" and {len(subjects_) - 5} more" if len(subjects_) > 5 else "")
+        report.warning(f"{label}: {len(undated)} matching record(s) have no {var} and are not used ({shown})",
+                       column=var, hint=f"add {{var: {var}, missing: false}} to the source's where: when such "
+                                        "records are expected")
     report.per_record(_where(rows, status == imputation.INVALID),
                       f"{label}: {{VALUE!r}} is not an ISO 8601 date", column=var)
     rows = rows[rows["ADT"].notna()]
@@ -306,7 +311,8 @@ def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], 
     is_event = offered["ROLE"].isin([EVENT, COMPETING])
     events = _sorted_by_subject(offered[is_event], ["ADT", "PRIORITY"], ranks=ranks)
     events = events.drop_duplicates(SUBJECT, keep="first")
-    censors = _sorted_by_subject(offered[~is_event], ["ADT", "PRIORITY"], descending=frozenset({"ADT"}), ranks=ranks)
+    ties = frozenset({"ADT", "PRIORITY"}) if spec.get("censor_ties") == "last" else frozenset({"ADT"})
+    censors = _sorted_by_subject(offered[~is_event], ["ADT", "PRIORITY"], descending=ties, ranks=ranks)
     censors = censors.drop_duplicates(SUBJECT, keep="first")
     chosen = pd.concat([events, censors[~censors[SUBJECT].isin(events[SUBJECT])]], ignore_index=True)
     records = subjects.merge(chosen, on=SUBJECT, how="left")
@@ -314,13 +320,15 @@ def _choose(spec: dict, subjects: pd.DataFrame, candidates: list[pd.DataFrame], 
     report.per_record(_where(records, records["ADT"].isna()),
                       "subject has no event and no censoring date from any source",
                       hint="add a censoring source every subject has, e.g. the start date or LSTALVDT")
+    if spec.get("clamp_to_start"):  # admiral's convention: a date before the start counts as the start
+        records["ADT"] = records["ADT"].where(~(records["ADT"] < records["STARTDT"]), records["STARTDT"])
     early = _where(records, records["ADT"] < records["STARTDT"]).assign(
         ADTISO=lambda r: imputation.iso_of(r["ADT"]), STARTISO=lambda r: imputation.iso_of(r["STARTDT"]))
     start = spec["start"]
     report.per_record(early, "{SOURCE}: date {ADTISO} is before the start date {STARTISO} "
                              f"({start['dataset']}.{start['var']})",
-                      hint="fix the data, or filter the source (where:, from_start: true) if such records "
-                           "must not count")
+                      hint="fix the data, filter the source (where:, from_start: true) if such records "
+                           "must not count, or set clamp_to_start: true to count them at the start")
     if report.failed or records.empty:
         return _empty()
 
@@ -420,21 +428,58 @@ def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version
     if frame.groupby("PARAMN")["PARAMCD"].nunique().gt(1).any():
         problems.append(Problem("PARAMN must be one-to-one with PARAMCD", dataset=DATASET, column="PARAMN"))
     adsl = _adsl(datasets)
+    wanted: list[str] = []  # the ADSL variables copied to every record
     if adsl is not None:
         wanted = [v.name for v in load_adamig(version).variables(DATASET)
                   if v.name in adsl.columns and v.name not in COLUMNS[2:] and v.name != SUBJECT]
         copies = adsl[[SUBJECT, *wanted]].assign(**{SUBJECT: text(adsl[SUBJECT])}).drop_duplicates(SUBJECT)
         frame = frame.drop(columns=[c for c in wanted if c in frame.columns]).merge(copies, on=SUBJECT, how="left")
     frame = _sorted_by_subject(frame, ["PARAMN"]).reset_index(drop=True)
-    conventions = sorted({s.get("aval", DEFAULT_AVAL) for s in specs if isinstance(s, dict)})
-    methods = {
-        "AVAL": f"{' or '.join(conventions) or DEFAULT_AVAL}, in days (as each parameter's spec states).",
-        "CNSR": "0 = event; a positive code per censoring reason or competing event, as each parameter's spec "
-                "lists them (EVNTDESC and CNSDTDSC describe each code).",
-    }
-    dataset, found = conform_adam(DATASET, frame, version=version, methods=methods)
-    dataset.comment = " ".join(tte_method(s) for s in specs if isinstance(s, dict) and not check_tte_spec(s))
+    valid = [s for s in specs if isinstance(s, dict) and not check_tte_spec(s)]
+    origins, methods, predecessors = _define_metadata(valid, wanted)
+    dataset, found = conform_adam(DATASET, frame, version=version, methods=methods, origins=origins,
+                                  predecessors=predecessors)
+    parameters = "; ".join(f"{s['paramcd']} ({s['param']})" for s in valid)
+    dataset.comment = (f"One record per subject and parameter: {parameters}. Each parameter's events, competing "
+                       "events and censoring are the method of AVAL in its value-level metadata (by PARAMCD).")
     return dataset, problems + found
+
+
+def _define_metadata(specs: list[dict], copied: list[str]) -> tuple[dict, dict, dict]:
+    """Origins, methods and predecessors of the ADTTE variables, for define.xml (reviewers read them there)."""
+    starts = sorted({f"{s['start']['dataset']}.{s['start']['var']}" for s in specs})
+    start_datasets = sorted({s["start"]["dataset"].upper() for s in specs})
+    conventions = sorted({s.get("aval", DEFAULT_AVAL) for s in specs}) or [DEFAULT_AVAL]
+    origins = {"PARAMCD": "Assigned", "PARAM": "Assigned", "PARAMN": "Assigned", "AVALU": "Assigned"}
+    predecessors = {var: f"ADSL.{var}" for var in copied}
+    if len(start_datasets) == 1:  # every parameter's subjects are the records of one dataset
+        predecessors.update({var: f"{start_datasets[0]}.{var}" for var in ("STUDYID", "USUBJID")})
+    if len(starts) == 1:
+        predecessors["STARTDT"] = starts[0]
+    origins.update({var: "Predecessor" for var in predecessors})
+    methods = {
+        "PARAMCD": "One code per time-to-event parameter; each parameter's derivation is in AVAL's value-level "
+                   "metadata.",
+        "PARAM": "The description of PARAMCD.",
+        "PARAMN": "The number of PARAMCD, one-to-one with it.",
+        "AVALU": "DAYS: AVAL is a number of days.",
+        "STARTDT": "The parameter's start date: " + "; ".join(
+            f"{s['start']['dataset']}.{s['start']['var']} for {s['paramcd']}" for s in specs) + ".",
+        "STARTDTF": "The level of imputation of STARTDT (D, M or Y); null when the start date is complete.",
+        "ADT": "The date of the event, competing event or censoring chosen for the subject and parameter (see "
+               "AVAL's value-level metadata).",
+        "ADTF": "The level of imputation of ADT (D, M or Y); null when the date is complete.",
+        "AVAL": f"{' or '.join(conventions)}, in days.",
+        "CNSR": "0 for an event; a positive code per censoring reason or competing event, the same within a "
+                "parameter (EVNTDESC and CNSDTDSC describe each code).",
+        "EVNTDESC": "The description of the event, competing event or censoring that gives ADT.",
+        "CNSDTDSC": "For censored records, the description of the censoring date; null for events.",
+        "SRCDOM": "The dataset of the record ADT is taken from.",
+        "SRCVAR": "The variable of SRCDOM that ADT is taken from.",
+        "SRCSEQ": "The --SEQ of the record ADT is taken from; null when the source dataset has one record per "
+                  "subject (ADSL).",
+    }
+    return origins, {var: text for var, text in methods.items() if var not in predecessors}, predecessors
 
 
 def _adsl(datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:

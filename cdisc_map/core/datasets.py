@@ -24,11 +24,16 @@ class Variable:
     role: str = ""
     codelist: str = ""  # the codelist the values come from (short name or C-code), "" for none
     extended: tuple[str, ...] = ()  # values the study adds to that codelist (sponsor extensions)
+    #: codelists that depend on a condition: (condition, codelist) per rule, first rule met wins
+    value_codelists: tuple[tuple[dict, str], ...] = ()
     origin: str = ""
     source: str = ""
     method: str = ""
     comment: str = ""
     format: str = ""  # SAS display format (DATE9., DATETIME20.), "" for none
+    method_name: str = ""  # what define.xml names the method ("Study day"): one MethodDef per algorithm
+    predecessor: str = ""  # the variable a Predecessor origin copies, DATASET.VARIABLE ("DM.AGE")
+    crf_pages: tuple[int, ...] = ()  # pages of the annotated CRF where the value is collected
 
 
 @dataclass
@@ -41,9 +46,13 @@ class Dataset:
     variables: list[Variable]
     keys: list[str]
     cls: str = ""  # the ADaM class (SDTM classes come from the IG metadata)
+    domain: str = ""  # DOMAIN (RDOMAIN of a SUPP-- dataset): LB for the split dataset LBCH; "" for ADaM
     structure: str = ""
     comment: str | None = None
     methods: dict[str, str] = field(default_factory=dict)  # value-level methods, e.g. "AVAL.PFS"
+    # What the build knows of the values under one condition, keyed TARGET.VALUE ("QVAL.DONTYP"):
+    # their origin, method, comment and CRF pages, for define.xml's value-level metadata.
+    value_level: dict[str, Variable] = field(default_factory=dict)
 
 
 def char_length(values: pd.Series) -> int:

@@ -38,6 +38,7 @@ __all__ = [
     "iso_date_parts",
     "iso_datetime_parts",
     "iso_day_and_minute",
+    "iso_day_span",
     "iso_to_date",
     "parse_iso",
     "to_iso8601",
@@ -222,6 +223,18 @@ def iso_day_and_minute(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return day, np.where(np.isnan(_day), np.nan, hour * 60 + minute)
 
 
+def iso_day_span(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """SAS day numbers of the first and the last calendar day a --DTC value may be: the same day for a
+    complete date, the month's or the year's first and last days for a partial one (YYYY-MM, YYYY, or
+    YYYY---DD, whose day means nothing without its month); NaN where there is no year."""
+    year, month, day, _missing = iso_date_parts(text)
+    has_month, has_day = ~np.isnan(month), ~np.isnan(month) & ~np.isnan(day)
+    first = calendar_days(year, np.where(has_month, month, 1), np.where(has_day, day, 1))
+    last = np.where(has_day, first, calendar_days(year, np.where(has_month, month, 12), np.ones(len(text)),
+                                                  last=True))
+    return first, last
+
+
 # --- formats --------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"YYYY|MON|DD|MM|HH|SS")
@@ -290,7 +303,7 @@ def _compile(fmt: str) -> _Format:
             0 <= other < len(items) and items[other][0] == "token" for other in (index - 1, index + 1)
         )
         width = f"{{{_FIXED_WIDTH.get(value, 2)}}}" if next_to_token else "+"
-        pieces.append(f"(?P<{value}>[A-Za-z0-9]{width})")
+        pieces.append(f"(?P<{value}>[A-Za-z0-9]{width}|-{{1,2}})")  # "--": an unknown part
     regex = "".join(pieces)
     if has_date and kinds[-1] in _TIME_KINDS:
         # the time, with the separators before it, may be absent: "DD-MON-YYYY HH:MM" reads "05-MAR-2024"
@@ -312,7 +325,7 @@ _NOUNS = {"month": "month number", "day": "day", "hour": "hour", "minute": "minu
 
 
 def _read_part(kind: str, piece: str) -> int | None:
-    if piece.upper() in UNKNOWN_WORDS:
+    if piece.upper() in UNKNOWN_WORDS or set(piece) == {"-"}:
         return None
     if kind == "month_abbr":
         if piece.upper() not in MONTH_ABBREVIATIONS:
@@ -425,24 +438,30 @@ def _unambiguous_parts(text: str) -> IsoParts | None:
     return None if parts is None else _reject_time_without_day(parts)
 
 
-def _raw_parts(text: str, fmt: str | None) -> IsoParts:
-    """Parse with the hint first, then the forms that cannot be misread.
+def _raw_parts(text: str, fmt: str | tuple[str, ...] | None, strict: bool = False) -> IsoParts:
+    """Parse with the format(s) first, in order, then (unless `strict`) the forms that cannot be misread.
 
-    A value in ISO 8601 or DD-MON-YYYY is accepted even when the hint says otherwise:
-    exports mix them, and reading them cannot go wrong.
+    Without `strict`, a value in ISO 8601 or DD-MON-YYYY is accepted even when the hint
+    says otherwise (the API's hint). With `strict`, as a spec's `format:` is, a value in
+    another layout than the ones given is an error.
     """
     if not fmt:
         parts = _unambiguous_parts(text)
         if parts is None:
             raise _explain_unreadable(text)
         return parts
+    formats = (fmt,) if isinstance(fmt, str) else tuple(fmt)
     hint_error: DateError | None = None
-    try:
-        parts = _match_format(_compile(fmt), text)
-    except DateError as exc:
-        hint_error, parts = exc, None
-    if parts is not None:
-        return _reject_time_without_day(parts)
+    for one in formats:
+        try:
+            parts = _match_format(_compile(one), text)
+        except DateError as exc:
+            hint_error, parts = hint_error or exc, None
+        if parts is not None:
+            return _reject_time_without_day(parts)
+    if strict:
+        raise hint_error or DateError(f"{text!r} does not match {' or '.join(formats)}")
+    fmt = " or ".join(formats)
     try:
         parts = _unambiguous_parts(text)
     except DateError as exc:
@@ -469,12 +488,16 @@ def to_iso8601(value: Any, fmt: str | None = None) -> str | None:
     """
     if fmt:
         validate_format(fmt)
+    return _to_iso(value, fmt)
+
+
+def _to_iso(value: Any, fmt: str | tuple[str, ...] | None, strict: bool = False) -> str | None:
     text = _text_of(value)
     if text is None:
         return None
     if isinstance(text, IsoParts):
         return text.to_iso()
-    return _raw_parts(text, fmt).to_iso()
+    return _raw_parts(text, fmt, strict).to_iso()
 
 
 def _time_parts(value: Any, time_fmt: str | None) -> IsoParts | None:
@@ -497,13 +520,14 @@ def _time_parts(value: Any, time_fmt: str | None) -> IsoParts | None:
     raise DateError(f"{text!r} does not match {time_fmt or 'HH:MM[:SS]'}")
 
 
-def _distinct_dates(values: pd.Series, fmt: str | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _distinct_dates(values: pd.Series, fmt: str | tuple[str, ...] | None,
+                    strict: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Row codes into per-distinct-value lookups; the last lookup entry stands for a missing value."""
     codes, uniques = pd.factorize(values)
     iso, error = [], []
     for value in uniques:
         try:
-            iso.append(to_iso8601(value, fmt) or "")
+            iso.append(_to_iso(value, fmt, strict) or "")
             error.append("")
         except DateError as exc:
             iso.append("")
@@ -536,9 +560,10 @@ def _distinct_times(values: pd.Series, time_fmt: str | None) -> tuple[np.ndarray
 
 def convert_column(
     values: pd.Series,
-    fmt: str | None = None,
+    fmt: str | list[str] | tuple[str, ...] | None = None,
     time_values: pd.Series | None = None,
     time_fmt: str | None = None,
+    strict: bool = False,
 ) -> tuple[pd.Series, pd.Series]:
     """A column of raw dates (and optionally a separate time column) to (iso, errors).
 
@@ -548,12 +573,16 @@ def convert_column(
     distinct values cost a few thousand parses. A time never disappears silently: a
     time with no date, with a day-unknown date, or on a value that has a time already
     is an error. A bad format raises ValueError at once: a spec error, not a data error.
+
+    `fmt` may be several formats, tried in order; with `strict`, a value in no given
+    format is an error (a spec's `format:`), else ISO 8601 and DD-MON-YYYY are read too.
     """
-    if fmt:
-        validate_format(fmt)
+    formats = (fmt,) if isinstance(fmt, str) else tuple(fmt or ())
+    for one in formats:
+        validate_format(one)
     if time_fmt:
         validate_format(time_fmt, time_only=True)
-    date_codes, date = _distinct_dates(values, fmt)
+    date_codes, date = _distinct_dates(values, formats or None, strict)
     iso = date["iso"][date_codes]
     errors = date["error"][date_codes]
     if time_values is not None:

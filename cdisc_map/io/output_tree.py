@@ -160,10 +160,15 @@ def write_manifest(folder: Path) -> list[str]:
     """
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
     lines = [f"{_digest(folder / relative)}  {relative}\n" for relative in files]
-    with open(folder / MANIFEST, "w", encoding="utf-8", newline="\n") as manifest:
-        manifest.writelines(lines)
-        manifest.flush()
-        os.fsync(manifest.fileno())
+    temporary = folder / f".{MANIFEST}.{secrets.token_hex(4)}.tmp"  # replaced whole: a tree may be re-listed
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="\n") as manifest:
+            manifest.writelines(lines)
+            manifest.flush()
+            os.fsync(manifest.fileno())
+        os.replace(temporary, folder / MANIFEST)
+    finally:
+        temporary.unlink(missing_ok=True)
     return files + [MANIFEST]
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cdisc_map.core.problems import Problem, ProblemsError
-from cdisc_map.mapping.engine import ROW, Environment, MappingError, Records
+from cdisc_map.mapping.engine import ROW, Environment, MappingError, Records, VisitSchedule
 from cdisc_map.mapping.kinds import evaluate
 from cdisc_map.spec.check import MappingContext, check_mapping
 from cdisc_map.spec.registry import SDTM
@@ -66,11 +66,10 @@ def apply_mapping(mapping: dict, source: pd.DataFrame | Mapping[str, list] | Non
     env = Environment(study_id, terminology, datasets={name: _frame(frame) for name, frame in (datasets or {}).items()})
     if subject is not None:
         env.forms["records"] = FormSpec("records", "", subject)
-        env.sites = pd.Series(dict(sites or {}), dtype=object)
-    for visit in (visits or {}).get("schedule", []):
-        for raw_name in visit["raw"]:
-            env.visits[raw_name.strip().casefold()] = (float(visit["visitnum"]), visit["visit"])
-    env.unscheduled = {name.strip().casefold() for name in (visits or {}).get("unscheduled", [])}
+        env.subjects = pd.DataFrame({"SITEID": dict(sites or {})}, dtype=object)
+        env.subjects["SUBJID"] = env.subjects.index
+        env.subjects["USUBJID"] = study_id + "-" + env.subjects["SITEID"] + "-" + env.subjects.index
+    env.visits = VisitSchedule.of(visits)
     source_frame[ROW] = range(1, len(source_frame) + 1)  # a problem names the record's position
     records = Records(source_frame, built_frame, "records", {}, "", standard)
     try:

@@ -9,6 +9,8 @@ reads is complete when it runs.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -37,15 +39,11 @@ def subject_ids(records: Records, env: Environment) -> pd.Series:
     return records.column(form.subject).astype(str).str.strip()
 
 
-def _sites(records: Records, env: Environment) -> pd.Series:
-    subject = subject_ids(records, env)
-    site = subject.map(env.sites)
-    orphan = site.isna()
-    column = env.forms[records.form].subject
-    report(env, records, orphan, "subject is not in the subjects form (demographics)", column=column,
-           hint="every record must belong to a subject of the subjects form; correct the subject id "
-           "or add the subject's demographics")
-    return site.fillna("")
+def _identity(records: Records, env: Environment, variable: str) -> pd.Series:
+    """`variable` (SITEID, SUBJID, USUBJID) of each record's subject; "" for a subject the subjects form
+    lacks (reported once for every form by the build)."""
+    found = subject_ids(records, env).map(env.subjects[variable]).astype(object)
+    return found.where(found.notna(), "")
 
 
 def derive_studyid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
@@ -53,19 +51,16 @@ def derive_studyid(mapping: dict, records: Records, env: Environment, variable: 
 
 
 def derive_siteid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
-    return _sites(records, env).astype(object)
+    return _identity(records, env, "SITEID")
 
 
 def derive_subjid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
-    return subject_ids(records, env).astype(object)
+    return _identity(records, env, "SUBJID")
 
 
 def derive_usubjid(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
-    """USUBJID = STUDYID-SITEID-SUBJID: unique across the submission, stable across data cuts."""
-    site = _sites(records, env)
-    subject = subject_ids(records, env)
-    known = {s: f"{env.study_id}-{env.sites[s]}-{s}" for s in pd.unique(subject) if s in env.sites.index}
-    return subject.map(known).where(site != "", "").fillna("").astype(object)
+    """USUBJID as the study defines it (default STUDYID-SITEID-SUBJID): unique across the submission."""
+    return _identity(records, env, "USUBJID")
 
 
 # --- reading other datasets -------------------------------------------------------------------
@@ -86,7 +81,15 @@ def _sources(mapping: dict) -> list[dict]:
         return list(mapping["sources"])
     if "dataset" not in mapping or "var" not in mapping:
         raise MappingError("the derivation needs `dataset` and `var`, or `sources`")
-    return [{key: mapping[key] for key in ("dataset", "var", "where") if key in mapping}]
+    return [{key: mapping[key] for key in ("dataset", "var", "where", "fallback") if key in mapping}]
+
+
+def _with_fallback(frame: pd.DataFrame, source: dict) -> pd.Series:
+    """The source's date variable, or its `fallback` where the variable is empty."""
+    values = frame[source["var"]]
+    if "fallback" in source:
+        values = values.where(values.astype(str) != "", frame[source["fallback"]])
+    return values
 
 
 def _text_dates_per_subject(env: Environment, sources: list[dict], pick: str) -> pd.Series:
@@ -98,8 +101,9 @@ def _text_dates_per_subject(env: Environment, sources: list[dict], pick: str) ->
     if key not in env.lookups:
         parts = []
         for source in sources:
-            frame = _records_of(env, source["dataset"], [source["var"]], source.get("where"))
-            values = frame[[SUBJECT, source["var"]]].set_axis([SUBJECT, "VALUE"], axis=1)
+            needed = [source["var"]] + ([source["fallback"]] if "fallback" in source else [])
+            frame = _records_of(env, source["dataset"], needed, source.get("where"))
+            values = pd.DataFrame({SUBJECT: frame[SUBJECT], "VALUE": _with_fallback(frame, source)})
             parts.append(values[values["VALUE"] != ""])
         values = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         ordered = values.sort_values([SUBJECT, "VALUE"], kind="stable")
@@ -113,11 +117,15 @@ def _numeric_dates_per_subject(records: Records, env: Environment, sources: list
     """Per record's subject, the earliest / latest complete date over the sources, as a SAS date."""
     found, partial = [], []
     for source in sources:
+        needed = [source["var"]] + ([source["fallback"]] if "fallback" in source else [])
         try:
-            rows = Matching(env.datasets, source["dataset"], source.get("where"), [source["var"]], env.cache)
+            rows = Matching(env.datasets, source["dataset"], source.get("where"), needed, env.cache)
         except SourceError as exc:
             raise MappingError(str(exc)) from exc
         parsed = rows.dates(source["var"])
+        if "fallback" in source:
+            instead = rows.dates(source["fallback"])
+            parsed = parsed.where(parsed["status"] != sasdates.MISSING, instead)
         found.append(pd.DataFrame({SUBJECT: rows.subjects, "DAYS": parsed["days"]}))
         partial.append(rows.subjects[parsed["status"] == sasdates.PARTIAL])
     days = pd.concat(found, ignore_index=True).dropna(subset=["DAYS"])
@@ -249,21 +257,35 @@ def derive_study_day(mapping: dict, records: Records, env: Environment, variable
 
 
 def derive_seq(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
-    """--SEQ: 1, 2, ... within subject (or `by`), in the dataset's key order (records arrive sorted)."""
-    keys = [records.variable(name) for name in mapping.get("by", ["USUBJID"])]
-    return (records.built.groupby(keys, sort=False).cumcount() + 1).astype("float64")
+    """--SEQ: 1, 2, ... within subject (or `by`), in the dataset's key order (records arrive sorted), or in
+    `order` (ties keep the key order)."""
+    by = mapping.get("by", ["USUBJID"])
+    frame = pd.DataFrame({f"by{i}": records.variable(name) for i, name in enumerate(by)}, index=records.index)
+    order = mapping.get("order", [])
+    for i, name in enumerate(order):
+        frame[f"order{i}"] = records.variable(name)
+    if order:
+        frame = frame.sort_values([f"by{i}" for i in range(len(by))] + [f"order{i}" for i in range(len(order))],
+                                  kind="stable")
+    numbers = frame.groupby([f"by{i}" for i in range(len(by))], sort=False).cumcount() + 1
+    return numbers.reindex(records.index).astype("float64")
 
 
 def derive_epoch(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     """EPOCH of a record from its date and the subject's epoch start dates, in the spec's order.
 
     A record belongs to the last epoch that started on or before it. Dates are compared
-    to the minute when both have a time, else by calendar day; a partial record date, or
-    one before the first epoch, has no epoch (null) rather than a guessed one.
+    to the minute when both have a time, else by calendar day. A partial record date
+    (2024-10) belongs to an epoch only when all of its days do, as SDTM asks EPOCH where
+    the start lies wholly inside one; a date before the first epoch, or a partial one
+    that spans an epoch's start, has no epoch (null) rather than a guessed one.
     """
-    own_day, own_minute = _day_and_minute(records.variable(mapping["of"]))
+    own = records.variable(mapping["of"])
+    own_day, own_minute = _day_and_minute(own)
+    first_day, last_day = _day_span(own)
     usubjid = records.variable("USUBJID")
     result = np.full(len(usubjid), "", dtype=object)
+    at_first, at_last = result.copy(), result.copy()  # the epochs of a partial date's first and last day
     for step in mapping["epochs"]:
         start = step["start"]
         if isinstance(start, str):
@@ -276,7 +298,20 @@ def derive_epoch(mapping: dict, records: Records, env: Environment, variable: st
         by_minute = (own_day > day) | ((own_day == day) & (own_minute >= minute))
         started = np.where(both_timed, by_minute, own_day >= day)  # NaN (partial) compares False
         result[started] = step["epoch"]
+        at_first[first_day >= day] = step["epoch"]
+        at_last[last_day >= day] = step["epoch"]
+    partial = np.isnan(own_day) & (at_first != "") & (at_first == at_last)
+    result[partial] = at_first[partial]
     return pd.Series(result, index=records.index, dtype=object)
+
+
+def _day_span(iso: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day of ISO 8601 values (`dates.iso_day_span`), each distinct value parsed once."""
+    codes, distinct = pd.factorize(iso.astype(str))
+    if not len(distinct):
+        return np.full(len(codes), np.nan), np.full(len(codes), np.nan)
+    first, last = dates.iso_day_span(pd.Series(distinct, dtype=object))
+    return np.where(codes < 0, np.nan, first[codes]), np.where(codes < 0, np.nan, last[codes])
 
 
 def _day_and_minute(iso: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -295,18 +330,29 @@ def _schedule_position(records: Records, env: Environment, mapping: dict,
                        variable: str) -> tuple[pd.Series, pd.Series]:
     """VISITNUM and VISIT of each record from the study's visit schedule.
 
-    An unscheduled visit is numbered after the subject's previous visit by date:
-    previous VISITNUM + 0.01, + 0.02, ... and named "UNSCHEDULED 5.01" (SDTMIG 3.4 4.4.5).
+    An unscheduled visit whose name carries its number (study.yaml `unscheduled_pattern`,
+    e.g. "Unscheduled 6.1") takes it: VISITNUM 6.1, VISIT "UNSCHEDULED 6.1". Another is
+    numbered after the subject's previous visit by date: previous VISITNUM + 0.01, + 0.02,
+    ... and named "UNSCHEDULED 5.01" (SDTMIG 3.4 4.4.5).
     """
     column = mapping["col"]
     raw = records.column(column).astype(str).str.strip()
     folded = raw.str.casefold()
-    number = folded.map({k: v[0] for k, v in env.visits.items()}).astype("float64")
-    name = folded.map({k: v[1] for k, v in env.visits.items()}).fillna("").astype(object)
-    unscheduled = folded.isin(env.unscheduled)
+    schedule = env.visits
+    number = folded.map({k: v.number for k, v in schedule.visits.items()}).astype("float64")
+    name = folded.map({k: v.name for k, v in schedule.visits.items()}).fillna("").astype(object)
+    if schedule.numbered is not None:
+        named = raw.str.extract(f"^(?:{schedule.numbered.pattern})$", flags=re.IGNORECASE)
+        found = named["number"] if "number" in named else named.iloc[:, 0]
+        from_name = pd.to_numeric(found, errors="coerce")
+        taken = number.isna() & from_name.notna()
+        number = number.where(~taken, from_name)
+        name = name.where(~taken, "UNSCHEDULED " + found.fillna(""))
+    unscheduled = folded.isin(schedule.unscheduled) & number.isna()
     unknown = number.isna() & ~unscheduled & (raw != "")
     report(env, records, unknown, f"{variable}: visit is not in the study's visit schedule", column=column,
-           hint="add it to visits.schedule in study.yaml (or to visits.unscheduled)")
+           hint="add it to visits.schedule in study.yaml (or to visits.unscheduled, or match "
+                "visits.unscheduled_pattern)")
     if unscheduled.any():
         when = records.variable(mapping["of"]) if "of" in mapping else pd.Series("", index=records.index)
         frame = pd.DataFrame({"usubjid": records.variable("USUBJID"), "when": when, "number": number,
@@ -327,6 +373,13 @@ def derive_visitnum(mapping: dict, records: Records, env: Environment, variable:
 
 def derive_visit(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     return _schedule_position(records, env, mapping, variable)[1]
+
+
+def derive_visitdy(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """The planned study day of the record's visit, from the schedule's `day` (none for unscheduled visits)."""
+    folded = records.column(mapping["col"]).astype(str).str.strip().str.casefold()
+    days = {k: v.day for k, v in env.visits.visits.items() if v.day is not None}
+    return folded.map(days).astype("float64")
 
 
 # --- ADaM ------------------------------------------------------------------------------------
@@ -418,6 +471,7 @@ DERIVATIONS: dict[str, Implementation] = {
     "epoch": derive_epoch,
     "visitnum": derive_visitnum,
     "visit": derive_visit,
+    "visitdy": derive_visitdy,
     "sas_date": derive_sas_date,
     "sas_datetime": derive_sas_datetime,
     "first_value": derive_first_value,

@@ -151,10 +151,16 @@ def index() -> str:
               "`{col: NAME, OP: VALUE}` for a column of the source records or `{var: NAME, OP: VALUE}` for a "
               "variable (of `dataset` in a `where` that goes with one), and leaves combine with `all: [...]`, "
               "`any: [...]` and `not: {...}`.", "",
-              "Operators: " + ", ".join(f"`{op}`" for op in OPERATORS) + ". Text compares after trimming "
-              "blanks; `gt`, `ge`, `lt`, `le` compare numbers and are false where the value is not one; "
-              "`missing: true` holds for empty text and missing numbers.", "",
+              "Operators: " + ", ".join(f"`{op}`" for op in OPERATORS) + ". `eq`, `ne`, `in`, `not_in` "
+              "compare text after trimming blanks; `contains`, `starts_with`, `ends_with` look for text in the "
+              "value; `matches` holds where the whole value matches a regular expression; `gt`, `ge`, `lt`, "
+              "`le` compare numbers and are false where the value is not one; `missing: true` holds for empty "
+              "text and missing numbers. The operand of `eq`, `ne`, `gt`, `ge`, `lt`, `le` may be another "
+              "field, `{var: NAME}` or `{col: NAME}`: the two are compared record by record, as numbers when "
+              "both are numbers, else as text (ISO 8601 dates order as text).", "",
               "```yaml", "where: {all: [{var: DSCAT, eq: DISPOSITION EVENT}, {var: DSDECOD, ne: COMPLETED}]}",
+              "if: {var: AEENDTC, lt: {var: AESTDTC}}",
+              "if: {col: Visit, matches: \"Unscheduled [0-9.]+\"}",
               "```", ""]
     lines += ["", f"ADaM specs (ADSL) read the variables they map and, for other names, the variables of "
               f"their source dataset; {SDTM} specs read raw columns with `col` and mapped variables with "

@@ -17,7 +17,8 @@ missing (as XPT stores them); numeric results NaN.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,39 @@ class MissingVariable(MappingError):
         self.variable = variable
 
 
+@dataclass(frozen=True)
+class Visit:
+    """One visit of the protocol's schedule."""
+
+    number: float
+    name: str
+    day: float | None = None  # the planned study day (VISITDY)
+
+
+@dataclass
+class VisitSchedule:
+    """The study's visit schedule (study.yaml `visits:`): raw visit names to visits, the raw names of
+    unscheduled visits, and an anchored pattern whose `number` group gives an unscheduled visit's
+    VISITNUM from its name ("Unscheduled 6.1" -> 6.1)."""
+
+    visits: dict[str, Visit] = field(default_factory=dict)  # casefolded raw name -> visit
+    unscheduled: set[str] = field(default_factory=set)  # casefolded raw names
+    numbered: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, block: Mapping[str, Any] | None) -> VisitSchedule:
+        block = block or {}
+        visits = {}
+        for visit in block.get("schedule", []):
+            day = visit.get("day")
+            for raw_name in visit["raw"]:
+                visits[raw_name.strip().casefold()] = Visit(float(visit["visitnum"]), visit["visit"],
+                                                            float(day) if day is not None else None)
+        pattern = block.get("unscheduled_pattern")
+        return cls(visits, {name.strip().casefold() for name in block.get("unscheduled", [])},
+                   re.compile(pattern, re.IGNORECASE) if pattern else None)
+
+
 @dataclass
 class Environment:
     """What every mapping may read: the study, its subjects, terminology, the datasets built so far."""
@@ -69,11 +103,11 @@ class Environment:
     terminology: Any = None
     forms: dict[str, FormSpec] = field(default_factory=dict)
     raw: dict[str, RawForm] = field(default_factory=dict)
-    sites: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))  # subject id -> site id
+    #: subject key -> SITEID, SUBJID, USUBJID (the subjects form, through study.yaml `subjects:`)
+    subjects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["SITEID", "SUBJID", "USUBJID"]))
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    visits: dict = field(default_factory=dict)  # casefolded raw visit name -> (VISITNUM, VISIT)
-    unscheduled: set = field(default_factory=set)  # casefolded raw names of unscheduled visits
+    visits: VisitSchedule = field(default_factory=VisitSchedule)
     spec_files: dict[str, str] = field(default_factory=dict)  # records source name -> spec file
     cache: SourceCache = field(default_factory=SourceCache)  # reads of other datasets shared by a build
     lookups: dict = field(default_factory=dict)  # per-subject results shared by derivations of a build

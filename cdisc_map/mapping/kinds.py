@@ -15,7 +15,7 @@ from cdisc_map.core.distinct import per_distinct_rows
 from cdisc_map.core.text import number_text, numbers_as_text
 from cdisc_map.mapping.derivations import DERIVATIONS
 from cdisc_map.mapping.engine import Environment, Implementation, MappingError, Records, report
-from cdisc_map.spec import conditions
+from cdisc_map.spec import conditions, templates
 from cdisc_map.spec.registry import ADAM, entry_of, kinds_in
 from cdisc_map.standards.suggest import not_in_codelist
 
@@ -34,15 +34,22 @@ def evaluate(mapping: dict, records: Records, env: Environment, variable: str) -
 
 def apply_modifiers(mapping: dict, kind: str, values: pd.Series, records: Records, env: Environment,
                     variable: str) -> pd.Series:
-    """The modifiers of a mapping, in a fixed order: values, case, replace/transliterate, otherwise, not_after."""
+    """The modifiers of a mapping, in a fixed order (vocabulary.MODIFIERS): take a part (extract, split,
+    substring), strip, replace, transliterate, change case, pad, add a prefix or suffix, then map the
+    values, fill what is missing (otherwise) and cap dates (not_after)."""
+    if any(word in mapping for word in _TEXT_MODIFIERS):
+        values = _shaped(mapping, numbers_as_text(values) if pd.api.types.is_numeric_dtype(values) else values,
+                         records, env, variable)
+    text = not pd.api.types.is_numeric_dtype(values)
+    if text and ("replace" in mapping or mapping.get("transliterate")):
+        values = to_ascii(values, mapping.get("replace", {}), mapping.get("transliterate", False))
+    if text and mapping.get("case") in ("upper", "lower"):
+        values = values.astype(str).str.upper() if mapping["case"] == "upper" else values.astype(str).str.lower()
+    if text and any(word in mapping for word in ("pad", "prefix", "suffix")):
+        values = _padded(mapping, values)
     if "values" in mapping and kind not in ("ct", "recode"):
         values = _recoded(numbers_as_text(values).str.strip(), mapping["values"], records, env, variable,
                           column=None, shown=None)
-    text = not pd.api.types.is_numeric_dtype(values)
-    if text and mapping.get("case") in ("upper", "lower"):
-        values = values.astype(str).str.upper() if mapping["case"] == "upper" else values.astype(str).str.lower()
-    if text and ("replace" in mapping or mapping.get("transliterate")):
-        values = to_ascii(values, mapping.get("replace", {}), mapping.get("transliterate", False))
     if "otherwise" in mapping:
         values = values.where(~missing(values), mapping["otherwise"])
     if "not_after" in mapping:
@@ -61,16 +68,73 @@ def missing(values: pd.Series) -> pd.Series:
     return values.isna() | (values.astype(object).where(values.notna(), "").astype(str).str.strip() == "")
 
 
+_TEXT_MODIFIERS = ("extract", "split", "substring", "strip")
+
+
+def _shaped(mapping: dict, values: pd.Series, records: Records, env: Environment, variable: str) -> pd.Series:
+    """A part of each text value (extract, split, substring), then stripped; what cannot be taken is reported."""
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    if "extract" in mapping:
+        pattern = conditions.compiled(str(mapping["extract"]))
+
+        def part(value: str) -> str | None:
+            match = pattern.fullmatch(value)
+            if match is None:
+                return None
+            if "value" in pattern.groupindex:
+                return match.group("value") or ""
+            return (match.group(1) or "") if pattern.groups else match.group(0)
+
+        taken = map_distinct(text, lambda v: part(v) if v else "")
+        report(env, records, taken.isna(), f"{variable}: value does not match {mapping['extract']!r}",
+               column=None, values=text, hint=f"correct the value, or the `extract:` pattern of {variable}")
+        text = taken.fillna("")
+    if "split" in mapping:
+        sep, number = mapping["split"]["sep"], int(mapping["split"]["part"])
+
+        def piece(value: str) -> str | None:
+            pieces = value.split(sep)
+            position = number - 1 if number > 0 else number
+            return pieces[position] if -len(pieces) <= position < len(pieces) else None
+
+        taken = map_distinct(text, lambda v: piece(v) if v else "")
+        report(env, records, taken.isna(), f"{variable}: value has no part {number} when split on {sep!r}",
+               column=None, values=text, hint=f"correct the value, or the `split:` of {variable}")
+        text = taken.fillna("")
+    if "substring" in mapping:
+        start = int(mapping["substring"]["start"]) - 1
+        length = mapping["substring"].get("length")
+        text = text.str.slice(start, None if length is None else start + int(length))
+    strip = mapping.get("strip")
+    if strip:
+        chars = None if strip is True else strip.get("chars")
+        side = "both" if strip is True else strip.get("side", "both")
+        text = {"both": text.str.strip, "left": text.str.lstrip, "right": text.str.rstrip}[side](chars)
+    return text.astype(object)
+
+
+def _padded(mapping: dict, values: pd.Series) -> pd.Series:
+    """Non-empty text padded to a width, then given its prefix and suffix."""
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    present = text != ""
+    if "pad" in mapping:
+        width, char = int(mapping["pad"]["width"]), mapping["pad"].get("char", " ")
+        padded = text.str.rjust(width, char) if mapping["pad"].get("side", "left") == "left" else \
+            text.str.ljust(width, char)
+        text = text.where(~present, padded)
+    affixed = str(mapping.get("prefix", "")) + text + str(mapping.get("suffix", ""))
+    return text.where(~present, affixed).astype(object)
+
+
 def to_ascii(values: pd.Series, replace: dict[str, str], transliterate: bool) -> pd.Series:
-    """Apply a spec's explicit ASCII rules: substring replacements, then transliteration if asked.
+    """Apply a spec's text rules: substring replacements (on any text), then transliteration of what
+    is not ASCII, if asked.
 
     Whatever is still non-ASCII afterwards is left as it is, for conform to report:
     text is never silently dropped or mangled.
     """
 
     def fix(text: str) -> str:
-        if text.isascii():
-            return text
         for old, new in replace.items():
             text = text.replace(old, new)
         if transliterate and not text.isascii():
@@ -205,10 +269,16 @@ def _date(mapping: dict, records: Records, env: Environment, variable: str) -> p
     raw = records.column(column)
     time_column = mapping.get("time")
     times = records.column(time_column) if time_column else None
+    formats = mapping.get("format")
     try:
-        iso, errors = dates.convert_column(raw, mapping.get("format"), times, mapping.get("time_format"))
+        iso, errors = dates.convert_column(raw, formats, times, mapping.get("time_format"), strict=True)
     except ValueError as exc:  # a format the spec got wrong: check-spec says so too
         raise MappingError(f"{variable}: {exc}", hint="write the format with DD, MM, MON, YYYY, HH, MM, SS") from exc
+    if not mapping.get("partial"):
+        partial = (errors == "") & (iso != "") & ~iso.astype(str).str.match(r"^\d{4}-\d{2}-\d{2}(T|$)")
+        errors = errors.where(~partial, "a partial date, and the spec accepts complete dates only (partial: true "
+                                        "accepts partial dates)")
+        iso = iso.where(~partial, "")
     bad = errors != ""
     shown = raw.astype(str)
     if times is not None:
@@ -216,12 +286,45 @@ def _date(mapping: dict, records: Records, env: Environment, variable: str) -> p
     report(env, records, bad, f"{variable}: invalid date", column=column, values=shown,
            messages=variable + ": " + errors,
            hint="correct the date in the export; the spec reads it as "
-           + (mapping.get("format") or "ISO 8601 or DD-MON-YYYY"))
+           + (" or ".join([formats] if isinstance(formats, str) else formats or []) or "ISO 8601 or DD-MON-YYYY"))
     return iso.astype(object)
 
 
 def _derive(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     return DERIVATIONS[mapping["derive"]](mapping, records, env, variable)
+
+
+def _template(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """Constant text with the values of columns and variables put in; empty where every one is empty."""
+    pieces = templates.parse(mapping["template"])
+    result = pd.Series("", index=records.index, dtype=object)
+    anything = pd.Series(False, index=records.index)
+    for kind, value in pieces:
+        if kind == "text":
+            result = result + value
+            continue
+        column = records.column(value) if kind == "col" else records.variable(value)
+        text = numbers_as_text(column).str.strip() if pd.api.types.is_numeric_dtype(column) else trimmed(column)
+        anything |= text != ""
+        result = result + text
+    return result.where(anything, "").astype(object)
+
+
+def _coalesce(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """Each record's value from the first mapping that gives one, the next mapping only where none did."""
+    result: pd.Series | None = None
+    pending = pd.Series(True, index=records.index)
+    for inner in mapping["coalesce"]:
+        if not pending.any():
+            break
+        values = evaluate(inner, records.subset(pending), env, variable)
+        if result is None:
+            numeric = pd.api.types.is_numeric_dtype(values)
+            result = pd.Series(float("nan") if numeric else "", index=records.index,
+                               dtype="float64" if numeric else object)
+        result.loc[values.index] = values
+        pending &= missing(result)
+    return result if result is not None else pd.Series("", index=records.index, dtype=object)
 
 
 def _when(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
@@ -262,5 +365,7 @@ KINDS: dict[str, Implementation] = {
     "recode": _recode,
     "date": _date,
     "when": _when,
+    "template": _template,
+    "coalesce": _coalesce,
     "derive": _derive,
 }

@@ -32,10 +32,17 @@ from cdisc_map.mapping.engine import (
     MissingColumn,
     MissingVariable,
     Records,
+    VisitSchedule,
 )
 from cdisc_map.mapping.kinds import evaluate
 from cdisc_map.sdtm import conform, supp
-from cdisc_map.sdtm.forms import join_forms, missing_column_problem, read_raw_forms, subject_sites
+from cdisc_map.sdtm.forms import (
+    join_forms,
+    missing_column_problem,
+    read_raw_forms,
+    subject_identity,
+    unknown_subject_problems,
+)
 from cdisc_map.spec.plan import ORDER as ORDER_STEP
 from cdisc_map.spec.plan import (
     ROWS,
@@ -49,6 +56,7 @@ from cdisc_map.spec.plan import (
 )
 from cdisc_map.spec.registry import reads
 from cdisc_map.spec.study import DatasetSpec, StudySpec, as_mapping
+from cdisc_map.spec.submission import qualifier_pages, variable_pages
 from cdisc_map.standards.codelists import Terminology
 from cdisc_map.standards.metadata import Standard, UnknownStandardError, load_sdtmig
 from cdisc_map.standards.terminology import load_ct
@@ -86,23 +94,19 @@ def build_sdtm(study: StudySpec, raw_dir: Path, times: StageTimes | None = None,
     return result
 
 
-def environment(study: StudySpec, forms: dict[str, RawForm], sites: pd.Series, problems: list[Problem],
+def environment(study: StudySpec, forms: dict[str, RawForm], problems: list[Problem],
                 terminology: Terminology) -> Environment:
     """What the mappings of one build read: the study, its forms and subjects, CT, the visit schedule."""
-    env = Environment(study.study_id, terminology, study.forms, forms, sites, problems=problems)
-    visits = study.data.get("visits", {})
-    for visit in visits.get("schedule", []):
-        for raw_name in visit["raw"]:
-            env.visits[raw_name.strip().casefold()] = (float(visit["visitnum"]), visit["visit"])
-    env.unscheduled = {name.strip().casefold() for name in visits.get("unscheduled", [])}
+    env = Environment(study.study_id, terminology, study.forms, forms, problems=problems)
+    env.subjects, found = subject_identity(study, forms, env)
+    problems += found + unknown_subject_problems(study, forms, env.subjects)
+    env.visits = VisitSchedule.of(study.data.get("visits"))
     return env
 
 
 def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
              progress: Callable[[str], None], terminology: Terminology, sdtmig: Standard) -> None:
-    sites, problems = subject_sites(study, forms)
-    result.problems += problems
-    env = environment(study, forms, sites, result.problems, terminology)
+    env = environment(study, forms, result.problems, terminology)
     specs = {spec.name: spec for spec in study.sdtm}
     stages = {name: sdtm_stages(spec) for name, spec in specs.items()}
     try:
@@ -125,14 +129,22 @@ def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
     for name, spec in specs.items():
         frame = env.datasets[name]
         result.problems += non_ascii_problems(frame, spec, env) + check_problems(frame, spec, env)
-        if _one_record_per_subject(sdtmig, name):
+        per_subject = _one_record_per_subject(sdtmig, spec)
+        if per_subject:
             result.problems += one_record_per_subject_problems(frame, spec, env)
-        dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology, sdtmig)
+        try:
+            dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology, sdtmig,
+                                                pages=variable_pages(study, spec))
+        except UnknownStandardError as exc:
+            result.problems.append(Problem(str(exc), file=str(spec.path), row=spec.line("dataset"), dataset=name,
+                                           hint="a sponsor-defined domain declares its `class:`"))
+            continue
         result.problems += problems
         result.datasets[name] = dataset
-        supp_frame = supp.supplemental(spec, frame, env)
+        supp_frame = supp.supplemental(spec, frame, env, dataset.domain, per_subject)
         if supp_frame is not None:
-            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version, sdtmig)
+            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version, sdtmig,
+                                                       pages=qualifier_pages(study, spec))
             result.problems += problems
             result.datasets[supp_dataset.name] = supp_dataset
 
@@ -159,9 +171,9 @@ def _map_variable(spec: DatasetSpec, var: str, env: Environment) -> None:
     frame[var] = values
 
 
-def _one_record_per_subject(sdtmig: Standard, name: str) -> bool:
+def _one_record_per_subject(sdtmig: Standard, spec: DatasetSpec) -> bool:
     try:
-        structure = sdtmig.dataset(name).structure
+        structure = sdtmig.dataset(spec.name, spec.cls).structure
     except (UnknownStandardError, KeyError):
         return False
     return structure.strip().lower().startswith("one record per subject")

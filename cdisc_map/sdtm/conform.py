@@ -14,17 +14,20 @@ from cdisc_map.core.datasets import Dataset, Variable, char_length
 from cdisc_map.core.problems import Problem
 from cdisc_map.core.text import numbers_as_text
 from cdisc_map.mapping.engine import FORM, ROW
-from cdisc_map.spec.registry import extensions, method_text, origin_of
+from cdisc_map.spec import conditions
+from cdisc_map.spec.registry import extensions, method_name, method_text, origin_of
 from cdisc_map.spec.study import DatasetSpec
 from cdisc_map.standards.metadata import Standard, load_sdtmig
 
 
 def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
             files: dict[str, str] | None = None, terminology=None,
-            standard: Standard | None = None) -> tuple[Dataset, list[Problem]]:
+            standard: Standard | None = None, pages: dict[str, tuple[int, ...]] | None = None,
+            ) -> tuple[Dataset, list[Problem]]:
     standard = standard or load_sdtmig(version)
     name = spec.name
-    ig_vars = standard.variables(name)
+    definition = standard.dataset_for(name, spec.cls)
+    ig_vars = standard.allowed_variables(name, spec.cls)  # the IG table and its class's variables, model order
     known = {v.name for v in ig_vars}
     located = spec.mapped()
     mapped = {var: mapping for var, (mapping, _trail) in located.items()}
@@ -37,7 +40,7 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
 
     for var in mapped:
         if var not in known:
-            problem(f"{var} is not an SDTMIG {version} {name} variable", var,
+            problem(f"{var} is neither an SDTMIG {version} {name} variable nor a variable of its class", var,
                     hint="non-standard variables go under `supp:` (SUPPQUAL); check the spelling otherwise")
 
     out = pd.DataFrame(index=frame.index)
@@ -75,27 +78,53 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
                     file=(files or {}).get(first.get(FORM, ""), str(first.get(FORM, ""))),
                     row=int(first[ROW]) if ROW in first else None,
                     column=meta.name, dataset=name, hint="Required variables must have a value in every record"))
-        if terminology is not None and meta.codelist and meta.type == "Char":
-            problems += _codelist_problems(meta, values, mapping, terminology, spec)
+        rules = tuple((rule["where"], rule["ct"]) for rule in spec.data.get("value_level", {}).get(meta.name, []))
+        if terminology is not None and meta.type == "Char" and (meta.codelist or rules):
+            problems += _codelist_problems(meta, values, mapping, terminology, spec, rules, frame)
         out[meta.name] = values
         variables.append(Variable(
             name=meta.name, label=meta.label, type=meta.type,
             length=char_length(values) if meta.type == "Char" else 8,
             core=meta.core, role=meta.role,
             codelist=(mapping or {}).get("ct") or meta.codelist or "", extended=extensions(mapping),
+            value_codelists=rules,
             origin=origin_of(mapping), source=(mapping or {}).get("source", ""),
-            method=method_text(mapping), comment=(mapping or {}).get("comment", ""),
+            method=method_text(mapping, variable=meta.name), comment=(mapping or {}).get("comment", ""),
+            method_name=method_name(mapping), crf_pages=(pages or {}).get(meta.name, ()),
         ))
     out = out.reset_index(drop=True)
-    label = spec.data.get("label") or standard.dataset(name).label
+    label = spec.data.get("label") or definition.meta.label
+    if not label:
+        problems.append(Problem(f"{name} is a sponsor-defined domain: give it a `label:`", file=str(spec.path),
+                                row=spec.line("dataset"), dataset=name, hint="at most 40 characters"))
     return Dataset(name=name, label=label, frame=out, variables=variables, keys=spec.keys,
-                   comment=spec.data.get("comment")), problems
+                   comment=spec.data.get("comment"), domain=definition.domain,
+                   structure=definition.meta.structure, cls=definition.meta.cls), problems
 
 
-def _codelist_problems(meta, values: pd.Series, mapping: dict | None, terminology, spec: DatasetSpec) -> list[Problem]:
-    """Values of a variable with an IG codelist must be in it, whatever mapping kind produced them."""
+def _codelist_problems(meta, values: pd.Series, mapping: dict | None, terminology, spec: DatasetSpec,
+                       rules: tuple[tuple[dict, str], ...] = (), frame: pd.DataFrame | None = None) -> list[Problem]:
+    """Values of a variable with a codelist must be in it, whatever mapping kind produced them.
+
+    With value-level rules (`value_level:`), each record is checked against the codelist of
+    the first rule it meets; the others against the IG's codelist when the IG gives one.
+    """
+    problems: list[Problem] = []
+    pending = pd.Series(True, index=values.index)
+    for condition, name in rules:
+        holds = pending & conditions.evaluate(condition, lambda _kind, var: frame[var], frame.index).to_numpy()
+        problems += _not_in(meta, values[holds], name, mapping, terminology, spec,
+                            f" (where {conditions.describe(condition)})")
+        pending &= ~holds
+    if meta.codelist and len(meta.codelist.split()) == 1:
+        problems += _not_in(meta, values[pending], meta.codelist, mapping, terminology, spec, "")
+    return problems
+
+
+def _not_in(meta, values: pd.Series, name: str, mapping: dict | None, terminology, spec: DatasetSpec,
+            where: str) -> list[Problem]:
     try:
-        codelist = terminology.codelist(meta.codelist)
+        codelist = terminology.codelist(name)
     except (KeyError, LookupError):
         return []
     allowed = {t.submission_value for t in codelist.terms}
@@ -105,10 +134,9 @@ def _codelist_problems(meta, values: pd.Series, mapping: dict | None, terminolog
         return []
     severity = "warning" if codelist.extensible else "error"
     kind = "extensible" if codelist.extensible else "non-extensible"
+    row = spec.line(*spec.mapped().get(meta.name, (None, ("variables", meta.name)))[1])
     return [Problem(
-        f"{meta.name} value is not in the {kind} codelist {codelist.short_name} ({codelist.code})",
-        file=str(spec.path), row=spec.line(*spec.mapped().get(meta.name, (None, ("variables", meta.name)))[1]),
-        column=meta.name, value=value,
-        dataset=spec.name, severity=severity,
+        f"{meta.name} value is not in the {kind} codelist {codelist.short_name} ({codelist.code}){where}",
+        file=str(spec.path), row=row, column=meta.name, value=value, dataset=spec.name, severity=severity,
         hint="use a submission value of the codelist" + (", or list it under `extend:`" if codelist.extensible else ""),
     ) for value in sorted(distinct)]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_map.core.problems import Problem, ProblemsError
-from cdisc_map.core.text import closest
+from cdisc_map.core.text import closest, did_you_mean
 from cdisc_map.io.readers import RawForm, read_form
-from cdisc_map.mapping.engine import ROW, Environment, Records
-from cdisc_map.mapping.kinds import condition_mask
+from cdisc_map.mapping.engine import ROW, Environment, MappingError, MissingColumn, Records
+from cdisc_map.mapping.kinds import condition_mask, evaluate
 from cdisc_map.spec.study import StudySpec
 
 
@@ -24,7 +24,8 @@ def read_raw_forms(study: StudySpec, raw_dir: Path) -> tuple[dict[str, RawForm],
     problems: list[Problem] = []
     for name, form in study.forms.items():
         try:
-            forms[name] = read_form(raw_dir / form.file, name=name, sheet=form.sheet, encoding=form.encoding)
+            forms[name] = read_form(raw_dir / form.file, name=name, sheet=form.sheet, encoding=form.encoding,
+                                    form=form.form, item_group=form.item_group, column_names=form.column_names)
         except ProblemsError as exc:
             problems += exc.problems
     return forms, problems
@@ -35,35 +36,94 @@ def missing_column_problem(raw: RawForm, column: str, why: str) -> Problem:
     close = closest(column, list(map(str, raw.frame.columns)))
     hint = f"did the export rename it to {close!r}?" if close else "columns present: " + ", ".join(
         map(str, raw.frame.columns))
-    return Problem(f"required raw column {column!r} is missing ({why})", file=str(raw.path), row=1,
+    return Problem(f"form {raw.name!r} has no column {column!r} ({why})", file=str(raw.path), row=1,
                    column=column, hint=hint)
 
 
-def subject_sites(study: StudySpec, forms: dict[str, RawForm]) -> tuple[pd.Series, list[Problem]]:
-    """Subject id -> site id from the subjects form; a subject listed twice is an error."""
+def subject_identity(study: StudySpec, forms: dict[str, RawForm],
+                     env: Environment) -> tuple[pd.DataFrame, list[Problem]]:
+    """Who the subjects are: subject key -> SITEID, SUBJID, USUBJID, from the subjects form.
+
+    The key is the subjects form's subject column, blanks trimmed; the three variables
+    are the mappings study.yaml gives in `subjects:` (a site column, or mappings over the
+    form's columns: a combined site-subject key, no site column, a study prefix) or the
+    defaults (SUBJID the key, USUBJID STUDYID-SITEID-SUBJID). An empty or repeated key, an
+    empty site, or two subjects with one USUBJID is an error naming the row.
+    """
     form_spec = study.forms[study.subjects_form]
     raw = forms[study.subjects_form]
-    problems = []
-    for column in (form_spec.subject, study.site_column):
-        if column not in raw.frame.columns:
-            return pd.Series(dtype=object), [missing_column_problem(raw, column, "the subjects form")]
-    subject = raw.frame[form_spec.subject].astype(str).str.strip()
-    site = raw.frame[study.site_column].astype(str).str.strip()
-    for label, values, column in (("subject id", subject, form_spec.subject), ("site id", site, study.site_column)):
-        for index in values.index[values == ""]:
+    if form_spec.subject not in raw.frame.columns:
+        return IDENTITY_EMPTY, [missing_column_problem(raw, form_spec.subject, "the subjects form")]
+    frame = raw.frame.copy()
+    frame[ROW + study.subjects_form] = raw.first_row + pd.RangeIndex(len(frame))
+    records = Records(frame, pd.DataFrame(index=frame.index), study.subjects_form,
+                      {c: study.subjects_form for c in raw.frame.columns}, "DM")
+    block = study.data["subjects"]
+    site = block["site"]
+    mappings = {
+        "STUDYID": {"constant": study.study_id},
+        "SITEID": {"copy": site} if isinstance(site, str) else site,
+        "SUBJID": block.get("subjid", {"copy": form_spec.subject}),
+        "USUBJID": block.get("usubjid", {"template": "{var:STUDYID}-{var:SITEID}-{var:SUBJID}"}),
+    }
+    before = len(env.problems)
+    for var, mapping in mappings.items():
+        try:
+            records.built[var] = evaluate(mapping, records, env, var)
+        except MappingError as exc:
+            where = {"SITEID": "site", "SUBJID": "subjid", "USUBJID": "usubjid"}.get(var, "form")
+            message = exc.message if not isinstance(exc, MissingColumn) else \
+                f"the subjects form has no column {exc.column!r} (subjects.{where} reads it)"
+            return IDENTITY_EMPTY, env.problems[before:] + [Problem(
+                message, file=str(study.path), row=study.line("subjects", where), hint=exc.hint or
+                did_you_mean(getattr(exc, "column", ""), map(str, raw.frame.columns)))]
+    problems = env.problems[before:]
+    del env.problems[before:]
+    key = frame[form_spec.subject].astype(str).str.strip()
+    for label, values, column in (("subject id", key, form_spec.subject),
+                                  ("site id", records.built["SITEID"], site if isinstance(site, str) else None)):
+        for index in values.index[values.astype(str) == ""]:
             problems.append(Problem(f"empty {label} in the subjects form", file=str(raw.path),
                                     row=raw.row_number(index), column=column,
                                     hint="every row of the subjects form needs a subject and a site id"))
-    duplicated = subject.duplicated(keep=False) & (subject != "")
-    for value, group in subject[duplicated].groupby(subject[duplicated]):
-        rows = ", ".join(str(raw.row_number(i)) for i in group.index)
-        problems.append(Problem(f"duplicate subject: the subjects form has it in rows {rows}",
-                                file=str(raw.path), row=raw.row_number(group.index[0]),
-                                column=form_spec.subject, value=value,
-                                hint="each subject must appear once in the subjects form; "
-                                "remove or correct the duplicate"))
-    keep = ~subject.duplicated(keep="first") & (subject != "")
-    return pd.Series(site[keep].values, index=subject[keep].values), problems
+    for values, what, column in ((key, "subject", form_spec.subject), (records.built["USUBJID"], "USUBJID", None)):
+        duplicated = values.duplicated(keep=False) & (values != "")
+        for value, group in values[duplicated].groupby(values[duplicated]):
+            rows = ", ".join(str(raw.row_number(i)) for i in group.index)
+            problems.append(Problem(f"duplicate {what}: the subjects form has it in rows {rows}",
+                                    file=str(raw.path), row=raw.row_number(group.index[0]), column=column, value=value,
+                                    hint="each subject must appear once in the subjects form, with a USUBJID of "
+                                         "its own; remove or correct the duplicate"))
+    keep = ~key.duplicated(keep="first") & (key != "")
+    table = records.built.loc[keep, ["SITEID", "SUBJID", "USUBJID"]].astype(str)
+    table.index = key[keep].to_numpy()
+    return table, problems
+
+
+IDENTITY_EMPTY = pd.DataFrame(columns=["SITEID", "SUBJID", "USUBJID"], dtype=object)
+
+
+def unknown_subject_problems(study: StudySpec, forms: dict[str, RawForm], subjects: pd.DataFrame) -> list[Problem]:
+    """Every form's subject column checked against the subjects form: an unknown subject is an error
+    naming form, file, row and value (once per distinct value)."""
+    problems = []
+    for name, raw in forms.items():
+        if name == study.subjects_form:
+            continue
+        column = study.forms[name].subject
+        if column not in raw.frame.columns:
+            problems.append(missing_column_problem(raw, column, f"the subject column of form {name!r}"))
+            continue
+        key = raw.frame[column].astype(str).str.strip()
+        unknown = ~key.isin(subjects.index) & (key != "")
+        for value, group in key[unknown].groupby(key[unknown], sort=True):
+            more = f" ({len(group)} rows)" if len(group) > 1 else ""
+            problems.append(Problem(
+                f"subject is not in the subjects form ({study.subjects_form}){more}", file=str(raw.path),
+                row=raw.row_number(group.index[0]), column=column, value=value,
+                hint="every record must belong to a subject of the subjects form; correct the subject id "
+                     "or add the subject's demographics"))
+    return problems
 
 
 def join_forms(source: dict, env: Environment, dataset: str) -> tuple[pd.DataFrame, dict[str, str]]:

@@ -11,6 +11,7 @@ problem with file, line and what to write instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from cdisc_map.core.dates import validate_format
 from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
 from cdisc_map.core.sasdates import IMPUTATION_RULES
 from cdisc_map.core.text import did_you_mean
-from cdisc_map.spec import conditions
+from cdisc_map.spec import conditions, templates
 from cdisc_map.spec.plan import SUPP_PREFIX, PlanCycle, build_order, sdtm_stages, variable_order
 from cdisc_map.spec.registry import (
     ADAM,
@@ -28,12 +29,14 @@ from cdisc_map.spec.registry import (
     ENTRIES,
     KIND_NAMES,
     SDTM,
+    Reads,
     entry_of,
     kinds_in,
     reads,
     result_type,
 )
 from cdisc_map.spec.study import AdamSpecs, DatasetSpec, StudySpec, read_study
+from cdisc_map.spec.submission import submission_problems
 from cdisc_map.spec.yamlfile import Lines, line_of, schema_problems
 from cdisc_map.standards.adam_metadata import load_adamig
 from cdisc_map.standards.codelists import Terminology
@@ -55,11 +58,14 @@ def load_study(study_dir: Path, standards: Standards | None = None) -> StudySpec
     return study
 
 
-def check_study(study_dir: Path, standards: Standards | None = None) -> tuple[StudySpec | None, list[Problem]]:
+def check_study(study_dir: Path, standards: Standards | None = None,
+                raw_columns: dict[str, list[str]] | None = None) -> tuple[StudySpec | None, list[Problem]]:
     """Every problem of a study folder's specs, without raising (for `check-spec`).
 
     Codelists and IG metadata are those of the releases study.yaml names, from
-    `standards` (default: the standards home, else the bundled subset).
+    `standards` (default: the standards home, else the bundled subset). Given the raw
+    forms' columns (form name -> column names, as an export has them), every column a
+    spec reads is checked against them too.
     """
     study, problems = read_study(study_dir)
     if study is None:
@@ -73,7 +79,61 @@ def check_study(study_dir: Path, standards: Standards | None = None) -> tuple[St
         problems += check_sdtm_spec(spec, study, catalog, terminology, sdtmig)
     problems += _plan_problems(study)
     problems += check_adam_specs(study, catalog)
+    problems += submission_problems(study, catalog.written)
+    if raw_columns is not None:
+        problems += raw_column_problems(study, raw_columns)
     return study, problems
+
+
+def raw_column_problems(study: StudySpec, raw_columns: dict[str, list[str]]) -> list[Problem]:
+    """Every raw column the specs read, checked against the columns the export's forms have."""
+    problems: list[Problem] = []
+    forms = study.forms
+
+    def missing(form: str, column: str, path: str, row: int | None, dataset: str | None = None) -> None:
+        present = raw_columns.get(form, [])
+        problems.append(Problem(f"form {form!r} has no column {column!r}", file=path, row=row, dataset=dataset,
+                                column=column, hint=did_you_mean(column, present) or (
+                                    "its columns: " + ", ".join(present[:30]) + (" ..." if len(present) > 30
+                                                                                 else ""))))
+
+    for name, form in forms.items():
+        if name in raw_columns and form.subject not in raw_columns[name]:
+            missing(name, form.subject, str(study.path), study.line("raw", "forms", name, "subject"))
+    block = study.data["subjects"]
+    subjects_form = study.subjects_form
+    if subjects_form in raw_columns:
+        for key in ("site", "subjid", "usubjid"):
+            value = block.get(key)
+            columns = {value} if isinstance(value, str) else reads(value).columns if isinstance(value, dict) \
+                else set()
+            for column in sorted(columns - set(raw_columns[subjects_form])):
+                missing(subjects_form, column, str(study.path), study.line("subjects", key))
+    for spec in study.sdtm:
+        common = {var: (m, ("variables", var)) for var, m in spec.data.get("variables", {}).items()}
+        common.update({f"supp {q}": (m, ("supp", q)) for q, m in spec.data.get("supp", {}).items()})
+        for index, source in enumerate(spec.data["sources"]):
+            if "form" not in source or source["form"] not in raw_columns:
+                continue
+            available = set(raw_columns[source["form"]])
+            for join in source.get("join", []):
+                available |= set(raw_columns.get(join["form"], []))
+            located = dict(common)
+            for block_name in ("variables", "supp"):
+                located.update({f"{block_name} {var}": (m, ("sources", index, block_name, var))
+                                for var, m in source.get(block_name, {}).items()})
+            wanted: list[tuple[str, tuple]] = []
+            for mapping, trail in located.values():
+                if isinstance(mapping, dict):
+                    wanted += [(column, trail) for column in sorted(reads(mapping).columns)]
+            for key in ("where",):
+                if isinstance(source.get(key), dict):
+                    wanted += [(name, ("sources", index, key)) for kind, name in conditions.fields(source[key])
+                               if kind == "col"]
+            for column, trail in wanted:
+                if column not in available:
+                    missing(source["form"], column, str(spec.path), spec.line(*trail), spec.name)
+    return problems
 
 
 # --- what each dataset of the study will hold --------------------------------------------------
@@ -96,7 +156,7 @@ class Catalog:
             written = set(own) | set(spec.supp_mapped())  # ADaM reads SUPP-- qualifiers as variables
             if standard is not None:
                 try:
-                    written |= {v.name for v in standard.variables(spec.name) if v.core in ("Req", "Exp")}
+                    written |= {v.name for v in standard.variables(spec.name, spec.cls) if v.core in ("Req", "Exp")}
                 except UnknownStandardError:
                     pass
             catalog.written[spec.name] = written
@@ -180,6 +240,19 @@ def check_mapping(mapping: Any, trail: tuple, context: MappingContext, variable:
             context.problem(f"{variable}: codelist {mapping['ct']!r} is not in {terminology.description}: {exc}",
                             trail + ("ct",), hint="write the codelist's short name (e.g. SEX, NY, UNIT) or its "
                                                   "NCI C-code" + subset)
+    if isinstance(mapping.get("extract"), str):
+        problem = regex_problem(mapping["extract"])
+        if problem:
+            context.problem(f"{variable}: extract {mapping['extract']!r}: {problem}", trail + ("extract",))
+    if entry.name == "template" and isinstance(mapping.get("template"), str):
+        try:
+            templates.parse(mapping["template"])
+        except templates.TemplateError as exc:
+            context.problem(f"{variable}: template {mapping['template']!r}: {exc}", trail + ("template",),
+                            hint="a placeholder is {Column}, {col:Column} or {var:VARIABLE}")
+    if entry.name == "coalesce":
+        for index, inner in enumerate(mapping.get("coalesce", [])):
+            check_mapping(inner, trail + ("coalesce", index), context, variable)
     if entry.name == "when":
         for index, branch in enumerate(mapping.get("when", [])):
             if isinstance(branch, dict):
@@ -211,8 +284,8 @@ def _check_values(mapping: dict, trail: tuple, context: MappingContext, variable
 
 def _check_formats(mapping: dict, trail: tuple, context: MappingContext, variable: str) -> None:
     for word, time_only in (("format", False), ("time_format", True)):
-        fmt = mapping.get(word)
-        if isinstance(fmt, str):
+        given = mapping.get(word)
+        for fmt in [given] if isinstance(given, str) else given if isinstance(given, list) else []:
             try:
                 validate_format(fmt, time_only=time_only)
             except ValueError as exc:
@@ -225,6 +298,10 @@ def _check_condition(condition: Any, trail: tuple, context: MappingContext, data
     """The fields a condition reads: of `dataset` when given, else of the mapping's own records."""
     if not isinstance(condition, dict):
         return
+    for pattern in conditions.patterns(condition):
+        problem = regex_problem(pattern)
+        if problem:
+            context.problem(f"matches {pattern!r}: {problem}", trail)
     try:
         fields = conditions.fields(condition)
     except (KeyError, TypeError, AttributeError):
@@ -260,8 +337,10 @@ def _check_other(dataset: str, variable: str, trail: tuple, context: MappingCont
 
 def _check_reads(mapping: dict, name: str, trail: tuple, context: MappingContext, variable: str) -> None:
     entry = ENTRIES[name]
-    found = reads({k: v for k, v in mapping.items() if k not in ("when", "else")} if name == "when" else mapping,
-                  context.own)
+    if name in ("when", "coalesce"):  # their mappings are checked one by one
+        found = Reads(variables={mapping["not_after"]} if isinstance(mapping.get("not_after"), str) else set())
+    else:
+        found = reads(mapping, context.own)
     for dataset, var in sorted(found.others):
         if dataset == context.dataset:
             continue
@@ -269,6 +348,10 @@ def _check_reads(mapping: dict, name: str, trail: tuple, context: MappingContext
         _check_other(dataset, var, trail + (key,), context)
     for dataset in sorted(found.datasets - {d for d, _ in found.others}):
         _check_other(dataset, "USUBJID", trail + ("dataset",), context)
+    if context.standard == SDTM and context.catalog is not None:
+        for var in sorted(found.variables - context.own):
+            context.problem(f"{variable}: reads {var}, which {context.dataset} does not map", trail,
+                            hint=did_you_mean(var, sorted(context.own)) or f"map {var} in {context.dataset}")
     if context.standard == ADAM and context.source_variables:
         for var in sorted(found.variables):
             if var not in context.own and var not in context.source_variables:
@@ -293,10 +376,37 @@ def _study_problems(study: StudySpec) -> list[Problem]:
             file=str(study.path), row=study.line("subjects", "form"),
             hint=did_you_mean(study.subjects_form, forms, list_all=True),
         ))
+    block = study.data["subjects"]
+    context = MappingContext(SDTM, str(study.path), study.lines, "subjects", None, None,
+                             {"STUDYID", "SITEID", "SUBJID"})
+    for key, var in (("site", "SITEID"), ("subjid", "SUBJID"), ("usubjid", "USUBJID")):
+        if isinstance(block.get(key), dict):
+            check_mapping(block[key], ("subjects", key), context, var)
+    problems += context.problems
+    pattern = study.data.get("visits", {}).get("unscheduled_pattern")
+    if pattern is not None:
+        problem = regex_problem(pattern, ("number",))
+        if problem:
+            problems.append(Problem(f"visits.unscheduled_pattern: {problem}", file=str(study.path),
+                                    row=study.line("visits", "unscheduled_pattern"), value=pattern,
+                                    hint="e.g. \"Unscheduled (?P<number>\\d+(?:\\.\\d+)?)\""))
     names = [spec.name for spec in study.sdtm]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(f"dataset {name} is specified more than once", file=str(study.path)))
     return problems
+
+
+def regex_problem(pattern: str, groups: tuple[str, ...] = ()) -> str | None:
+    """Why a spec's regular expression cannot be used ("" or None when it can): it must compile, and have
+    the named groups asked for (or, for one, a single unnamed group)."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        return f"not a regular expression: {exc}"
+    missing = [g for g in groups if g not in compiled.groupindex]
+    if missing and not (len(groups) == 1 and compiled.groups == 1):
+        return f"needs a group named {', '.join(missing)}, e.g. (?P<{missing[0]}>...)"
+    return None
 
 
 def _terminology(standards: Standards, study: StudySpec, problems: list[Problem]) -> Terminology | None:
@@ -363,6 +473,21 @@ def check_sdtm_spec(spec: DatasetSpec, study: StudySpec, catalog: Catalog, termi
     for key in spec.keys:
         if key not in own:
             problem(f"key {key} is not mapped", "keys", hint=did_you_mean(key, sorted(own)) or f"map {key}")
+    for var, rules in spec.data.get("value_level", {}).items():
+        if var not in own:
+            problem(f"value_level names {var}, which {spec.name} does not map", "value_level", var,
+                    hint=did_you_mean(var, sorted(own)))
+        for index, rule in enumerate(rules):
+            _check_condition(rule["where"], ("value_level", var, index, "where"), context, None)
+            if any(kind == "col" for kind, _name in conditions.fields(rule["where"])):
+                problem(f"value_level {var}: a rule's condition reads the dataset's variables (var:), not raw "
+                        "columns (col:)", "value_level", var, index, "where")
+            if terminology is not None:
+                try:
+                    terminology.codelist(rule["ct"])
+                except (KeyError, LookupError, ValueError):
+                    problem(f"value_level {var}: codelist {rule['ct']!r} is not in {terminology.description}",
+                            "value_level", var, index, "ct", hint="write a codelist's short name or NCI C-code")
     for index, check in enumerate(spec.data.get("checks", [])):
         for var in check.get("start_before_end", []):
             if var not in own:
@@ -384,16 +509,18 @@ def _ig_problems(spec: DatasetSpec, study: StudySpec, sdtmig: Standard | None) -
     if sdtmig is None:
         return []
     try:
-        variables = {v.name: v for v in sdtmig.variables(spec.name)}
-    except (UnknownStandardError, KeyError):
-        return []  # a dataset the IG metadata does not know: conformance says so when it runs
+        variables = {v.name: v for v in sdtmig.allowed_variables(spec.name, spec.cls)}
+    except (UnknownStandardError, KeyError) as exc:
+        return [Problem(str(exc), file=str(spec.path), row=spec.line("dataset"), dataset=spec.name,
+                        hint="a sponsor-defined domain declares its general observation class with `class:`")]
     problems = []
     located = spec.mapped()
     for var, (mapping, trail) in located.items():
         meta = variables.get(var)
         if meta is None:
             problems.append(Problem(
-                f"{var} is not an SDTMIG {study.sdtmig_version} {spec.name} variable", file=str(spec.path),
+                f"{var} is neither an SDTMIG {study.sdtmig_version} {spec.name} variable nor a variable of its "
+                "class", file=str(spec.path),
                 row=spec.line(*trail), dataset=spec.name,
                 hint=did_you_mean(var, variables) or "non-standard variables go under `supp:` (SUPPQUAL)"))
             continue
@@ -513,7 +640,6 @@ def check_tte_spec(spec: Any, *, path: str | None = None, lines: Lines | None = 
                                     hint=found.hint))
         if problems:
             return problems
-    codes: dict[int, str] = {}
     competing: set[int] = set()
     for role in TTE_ROLES:
         for index, source in enumerate(spec.get(role) or []):
@@ -525,14 +651,12 @@ def check_tte_spec(spec: Any, *, path: str | None = None, lines: Lines | None = 
                 if not isinstance(cnsr, int) or isinstance(cnsr, bool) or cnsr < 1:
                     bad("a censoring or competing source needs `cnsr`, a positive whole number", role, index)
                     continue
-                _check_code(cnsr, str(source.get("desc")), codes, (role, index, "cnsr"), bad)
                 if role == "competing":
                     competing.add(cnsr)
             if catalog is not None:
                 _check_tte_reads(source, (role, index), catalog, bad)
     window = spec.get("window")
     if window:
-        _check_code(window["cnsr"], str(window["desc"]), codes, ("window",), bad)
         if window["cnsr"] in competing:
             bad(f"CNSR {window['cnsr']} is used for a competing event and for the window", "window")
     for index, source in enumerate(spec.get("censors") or []):
@@ -550,12 +674,6 @@ def _trail_text(trail: tuple) -> str | None:
         return None
     head, *rest = trail
     return f"{head}[{rest[0]}]" if rest and isinstance(rest[0], int) else str(head)
-
-
-def _check_code(code: int, desc: str, codes: dict[int, str], trail: tuple, bad: Callable) -> None:
-    if code in codes and codes[code] != desc:
-        bad(f"CNSR {code} is given two descriptions ({codes[code]!r} and {desc!r}); one code per reason", *trail)
-    codes.setdefault(code, desc)
 
 
 def _check_tte_reads(source: dict, trail: tuple, catalog: Catalog, bad: Callable) -> None:

@@ -15,10 +15,10 @@ derivation by `derive:` (`{derive: study_day, of: AESTDTC}`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cdisc_map.spec import conditions
+from cdisc_map.spec import conditions, templates
 from cdisc_map.spec.vocabulary import METADATA, MODIFIERS, WORDS
 
 SDTM, ADAM = "SDTM", "ADaM"
@@ -72,6 +72,9 @@ class Entry:
     main: Param | None = None  # a kind: what its own key holds
     origin: dict[str, str] = field(default_factory=dict)  # define.xml origin per standard
     method: str = ""  # define.xml wording, with {param} placeholders; "" when it needs none
+    # The wording for every variable that follows the IG's naming (AESTDY of AESTDTC), so that
+    # define.xml has one method for all of them: one MethodDef per algorithm.
+    generic_method: str = ""
     result: str = "text"  # text, number, date (ISO text in SDTM, SAS date in ADaM), datetime, flag, same
     needs_order: bool = False  # reads the dataset's records in their final (key) order
     reads_subject: bool = False  # reads the subject id column of the raw form
@@ -110,14 +113,16 @@ _ONE_SOURCE = (
     _p("dataset", meaning="The dataset whose records give the date (with `var` and `where`), or use `sources`."),
     _p("var", meaning="The date variable of `dataset`."),
     _p("where"),
-    _p("sources", meaning="Several sources `{dataset, var, where}` instead of one; the earliest (latest) date "
-       "over all of them."),
+    _p("fallback"),
+    _p("sources", meaning="Several sources `{dataset, var, where, fallback}` instead of one; the earliest "
+       "(latest) date over all of them."),
 )
 
 _VISIT_PARAMS = (_p("col", required=True, meaning="The raw column holding the visit name."),
                  _p("of", meaning="The --DTC that orders unscheduled visits."))
-_VISITS = {"schedule": [{"visitnum": 1, "visit": "SCREENING", "raw": ["Screening"]},
-                        {"visitnum": 2, "visit": "MONTH 1", "raw": ["Month 1"]}], "unscheduled": ["Unscheduled"]}
+_VISITS = {"schedule": [{"visitnum": 1, "visit": "SCREENING", "raw": ["Screening"], "day": -14},
+                        {"visitnum": 2, "visit": "MONTH 1", "raw": ["Month 1"], "day": 29}],
+           "unscheduled": ["Unscheduled"]}
 _VISIT_SOURCE = {"Visit": ["Screening", "Unscheduled", "Month 1"]}
 _VISIT_BUILT = {"USUBJID": ["S-001"] * 3, "RSDTC": ["2024-01-05", "2024-01-20", "2024-02-10"]}
 
@@ -153,13 +158,32 @@ KINDS: tuple[Entry, ...] = (
                           source={"Relationship": ["Related", "not related"]}, variable="AEREL")),
     Entry("date", KIND, (SDTM,), "A raw date (and time) to ISO 8601, partial dates kept partial; an invalid "
           "date is reported.", main=_p("col", required=True),
-          params=(_p("time"), _p("format"), _p("time_format")), origin=_COLLECTED,
-          doc="Without `format`, only forms that cannot be misread are accepted (ISO 8601, DD-MON-YYYY). "
-              "Unknown parts written UN, UK, UNK or UNKN follow SDTMIG 3.4 section 4.4.4.",
+          params=(_p("time"), _p("format"), _p("time_format"), _p("partial")), origin=_COLLECTED,
+          doc="Without `format`, only forms that cannot be misread are accepted (ISO 8601, DD-MON-YYYY); with "
+              "it, only its layouts, in order: an ISO date in an MM/DD/YYYY field is reported, not read. Partial "
+              "dates (unknown parts written UN, UK, UNK, UNKN or --, kept partial as SDTMIG 3.4 section 4.4.4 "
+              "says, and year-only or month-year layouts of a format list) are accepted with `partial: true`.",
           example=Example({"date": "Start Date", "time": "Start Time", "format": "DD-MON-YYYY",
-                           "time_format": "HH:MM"},
+                           "time_format": "HH:MM", "partial": True},
                           source={"Start Date": ["05-MAR-2024", "UN-MAR-2024", ""],
                                   "Start Time": ["14:30", "", ""]}, variable="AESTDTC")),
+    Entry("template", KIND, BOTH, "Text built from columns, variables and constant text: "
+          "`\"01-{Subject}\"`.",
+          main=_p("template", required=True, meaning="The text, with `{Name}` (or `{col:Name}`) for a column of "
+                  "the source records and `{var:NAME}` for a variable mapped before; `{{` and `}}` for braces.",
+                  type="template"),
+          origin=_DERIVED,
+          doc="A record whose columns are all empty gives an empty value, not the constant text alone.",
+          example=Example({"template": "01-{Subject}"}, source={"Subject": ["701-1015", "702-1020", ""]},
+                          variable="USUBJID")),
+    Entry("coalesce", KIND, BOTH, "The first non-missing value of several mappings, tried in order.",
+          main=_p("coalesce", required=True, meaning="The mappings, in order; each record takes the first that "
+                  "gives a value.", type="mappings"),
+          origin=_DERIVED,
+          example=Example({"coalesce": [{"date": "End Date", "format": "DD-MON-YYYY"},
+                                        {"date": "Start Date", "format": "DD-MON-YYYY"}]},
+                          source={"End Date": ["10-MAR-2024", ""], "Start Date": ["05-MAR-2024", "07-MAR-2024"]},
+                          variable="EXENDTC")),
     Entry("when", KIND, BOTH, "A conditional value: the first branch whose condition holds, else `else` "
           "(else missing).",
           main=_p("when", required=True, meaning="The branches, in order: `{if: condition, then: mapping}`.",
@@ -173,7 +197,7 @@ KINDS: tuple[Entry, ...] = (
 
 DERIVATIONS: tuple[Entry, ...] = (
     Entry("studyid", DERIVATION, (SDTM,), "The study identifier of study.yaml.",
-          origin={SDTM: "Assigned"}, method="The study identifier from study.yaml.",
+          origin={SDTM: "Assigned"}, method="The sponsor's identifier of the study, the same in every record.",
           example=Example({"derive": "studyid"}, source={"Subject": ["001", "002"]}, variable="STUDYID")),
     Entry("siteid", DERIVATION, (SDTM,), "The subject's site, from the subjects form.",
           origin={SDTM: "Collected"}, method="The subject's site, from the subjects form.", reads_subject=True,
@@ -225,16 +249,21 @@ DERIVATIONS: tuple[Entry, ...] = (
                      "maps it, otherwise from the subject's DM record.")),
           origin={SDTM: "Derived"}, result="number",
           method="{of} minus {ref}, plus 1 on or after {ref} (no day 0); complete dates only.",
-          doc="Only complete dates have a study day (SDTMIG 3.4 section 4.4.4).",
+          generic_method="--DY is its --DTC minus {ref}, plus 1 on or after {ref} (no day 0); complete dates "
+                         "only.",
+          doc="Only complete dates have a study day (SDTMIG 3.4 section 4.4.4). In define.xml every --DY computed "
+              "from the --DTC of its own name (AESTDY of AESTDTC) shares one method, \"Study day\".",
           example=Example({"derive": "study_day", "of": "AESTDTC"},
                           built={"USUBJID": ["S-001", "S-001", "S-001"],
                                  "AESTDTC": ["2024-03-04", "2024-03-05T10:00", "2024-03"]},
                           datasets={"DM": {"USUBJID": ["S-001"], "RFSTDTC": ["2024-03-05"]}}, variable="AESTDY")),
     Entry("seq", DERIVATION, (SDTM,), "A sequence number 1, 2, ... within each subject (or `by` group), in the "
           "dataset's key order.",
-          params=(_p("by", meaning="The grouping variables; USUBJID unless given."),),
+          params=(_p("by", meaning="The grouping variables; USUBJID unless given."),
+                  _p("order", meaning="The variables to number in, first to last (the dataset's key order "
+                     "unless given); records that tie keep the key order.")),
           origin={SDTM: "Derived"}, result="number", needs_order=True,
-          method="Sequential number within subject in the dataset's key order.",
+          method="Sequential number within each {by}, in the dataset's key order.",
           example=Example({"derive": "seq"}, built={"USUBJID": ["S-001", "S-001", "S-002"]}, variable="AESEQ")),
     Entry("study_first_date", DERIVATION, (SDTM,), "The earliest value of a variable over a whole dataset "
           "(TS SSTDTC: the first informed consent).",
@@ -264,14 +293,16 @@ DERIVATIONS: tuple[Entry, ...] = (
           "for the subject is on or before the record's date.",
           params=(_p("of", required=True, meaning="The record's --DTC."), _p("epochs", required=True)),
           origin={SDTM: "Derived"},
-          method="The last epoch whose start (per subject) is on or before {of}; null for partial dates.",
-          doc="Dates compare to the minute when both have a time, else by day; a partial date, or one before "
-              "the first epoch, has no epoch.",
+          method="The last epoch whose start (per subject) is on or before {of}; a partial date takes the "
+                 "epoch that holds all of its days, else none.",
+          doc="Dates compare to the minute when both have a time, else by day. A partial date (2024-03) has "
+              "the epoch all of its days lie in, and none when an epoch starts within it; a date before "
+              "the first epoch has no epoch.",
           example=Example({"derive": "epoch", "of": "AESTDTC",
                            "epochs": [{"epoch": "SCREENING", "start": "RFICDTC"},
                                       {"epoch": "TREATMENT", "start": "RFXSTDTC"}]},
-                          built={"USUBJID": ["S-001", "S-001", "S-001"],
-                                 "AESTDTC": ["2024-02-20", "2024-03-06", "2024-03"]},
+                          built={"USUBJID": ["S-001", "S-001", "S-001", "S-001"],
+                                 "AESTDTC": ["2024-02-20", "2024-03-06", "2024-03", "2024-04"]},
                           datasets={"DM": {"USUBJID": ["S-001"], "RFICDTC": ["2024-02-15"],
                                            "RFXSTDTC": ["2024-03-05T08:00"]}}, variable="EPOCH")),
     Entry("visitnum", DERIVATION, (SDTM,), "VISITNUM from the study's visit schedule (study.yaml visits); an "
@@ -291,6 +322,13 @@ DERIVATIONS: tuple[Entry, ...] = (
           example=Example({"derive": "visit", "col": "Visit", "of": "RSDTC"},
                           source=_VISIT_SOURCE, built=_VISIT_BUILT,
                           variable="VISIT",
+                          options={"visits": _VISITS})),
+    Entry("visitdy", DERIVATION, (SDTM,), "VISITDY: the planned study day of the record's visit, from the "
+          "schedule's `day` in study.yaml; none for an unscheduled visit.",
+          params=(_p("col", required=True, meaning="The raw column holding the visit name."),),
+          origin={SDTM: "Derived"}, result="number", method="The planned study day of the visit in the protocol "
+          "schedule.",
+          example=Example({"derive": "visitdy", "col": "Visit"}, source=_VISIT_SOURCE, variable="VISITDY",
                           options={"visits": _VISITS})),
     Entry("sas_date", DERIVATION, (ADAM,), "An ISO 8601 --DTC as a SAS date number (days since 1960-01-01); a "
           "partial date gives none (reported), as ADSL imputes no dates.",
@@ -375,8 +413,11 @@ def entry_of(mapping: dict) -> Entry | None:
 
 
 def nested(mapping: dict) -> Iterator[dict]:
-    """The mapping and every mapping inside it (the branches of `when`)."""
+    """The mapping and every mapping inside it (the branches of `when`, the mappings of `coalesce`)."""
     yield mapping
+    for inner in mapping.get("coalesce", []) if isinstance(mapping.get("coalesce"), list) else []:
+        if isinstance(inner, dict):
+            yield from nested(inner)
     for branch in mapping.get("when", []) if isinstance(mapping.get("when"), list) else []:
         if isinstance(branch, dict) and isinstance(branch.get("then"), dict):
             yield from nested(branch["then"])
@@ -431,8 +472,9 @@ def _source_reads(source: Any, reads: Reads) -> None:
         return
     dataset = source["dataset"]
     reads.datasets.add(dataset)
-    if isinstance(source.get("var"), str):
-        reads.others.add((dataset, source["var"]))
+    for key in ("var", "fallback"):
+        if isinstance(source.get(key), str):
+            reads.others.add((dataset, source[key]))
     _condition_reads(source.get("where"), dataset, reads)
 
 
@@ -453,6 +495,9 @@ def reads(mapping: dict, own: set[str] | frozenset[str] = frozenset()) -> Reads:
             for branch in inner.get("when", []):
                 if isinstance(branch, dict):
                     _condition_reads(branch.get("if"), None, found)
+        if entry.name == "template" and isinstance(inner.get("template"), str):
+            for kind, name in templates.fields(inner["template"]):
+                (found.columns if kind == "col" else found.variables).add(name)
         other = inner.get("dataset") if isinstance(inner.get("dataset"), str) else None
         for param in ((entry.main,) if entry.main else ()) + entry.params:
             value = inner.get(param.word if param is not entry.main else entry.key)
@@ -462,13 +507,15 @@ def reads(mapping: dict, own: set[str] | frozenset[str] = frozenset()) -> Reads:
             if kind == "column" and isinstance(value, str):
                 found.columns.add(value)
             elif kind == "variable" and isinstance(value, str):
-                if other is not None and param.word == "var":
+                if other is not None and param.word in ("var", "fallback"):
                     found.others.add((other, value))
                 else:
                     found.variables.add(value)
             elif kind == "variables" and isinstance(value, list):
                 found.variables |= {v for v in value if isinstance(v, str) and other is None}
                 found.others |= {(other, v) for v in value if isinstance(v, str) and other is not None}
+            elif kind in ("mappings", "template"):
+                continue  # read above: the nested mappings, the placeholders
             elif kind == "condition" and param.word == "where":
                 _condition_reads(value, other, found)
             elif kind == "sources" and isinstance(value, list):
@@ -528,9 +575,10 @@ def result_type(mapping: dict, standard: str = SDTM) -> str | None:
     if entry.name == "constant":
         value = mapping["constant"]
         return "number" if isinstance(value, (int, float)) and not isinstance(value, bool) else "text"
-    if entry.name == "when":
+    if entry.name in ("when", "coalesce"):
         found = {result_type(b["then"], standard) for b in mapping.get("when", []) if isinstance(b, dict)
                  and isinstance(b.get("then"), dict)}
+        found |= {result_type(m, standard) for m in mapping.get("coalesce", []) if isinstance(m, dict)}
         if isinstance(mapping.get("else"), dict):
             found.add(result_type(mapping["else"], standard))
         found.discard(None)
@@ -562,6 +610,10 @@ def mapping_text(mapping: dict, qualify=lambda name: name) -> str:
         return f"raw {mapping['date']} as ISO 8601"
     if entry.name in ("ct", "recode", "number"):
         return f"raw {mapping.get('col') if entry.name == 'ct' else mapping[entry.name]}"
+    if entry.name == "template":
+        return f"the text {mapping['template']!r}"
+    if entry.name == "coalesce":
+        return "the first present of: " + "; ".join(mapping_text(m, qualify) for m in mapping["coalesce"])
     if entry.name == "when":
         parts = [f"if {conditions.describe(b['if'])} then {mapping_text(b['then'], qualify)}"
                  for b in mapping["when"]]
@@ -570,11 +622,46 @@ def mapping_text(mapping: dict, qualify=lambda name: name) -> str:
     return method_text(mapping, qualify)
 
 
-def method_text(mapping: dict | None, qualify=lambda name: name) -> str:
+#: What define.xml names the method of each derivation: a name a reviewer reads, shared by
+#: every variable whose method has the same wording.
+METHOD_NAMES: dict[str, str] = {
+    "usubjid": "Unique subject identifier",
+    "first_date": "Earliest date",
+    "last_date": "Latest date",
+    "age": "Age in completed years",
+    "study_day": "Study day",
+    "seq": "Sequence number",
+    "study_first_date": "Earliest date of the study",
+    "study_last_date": "Latest date of the study",
+    "study_count": "Number of distinct values",
+    "epoch": "Epoch",
+    "visitnum": "Visit number",
+    "visit": "Visit name",
+    "sas_date": "SAS date",
+    "sas_datetime": "SAS datetime",
+    "first_value": "Value of the first record",
+    "last_value": "Value of the last record",
+    "exists": "Flag: a matching record exists",
+    "duration": "Duration in days",
+}
+
+
+def method_name(mapping: dict | None) -> str:
+    """What define.xml names a mapping's method: its entry's name for reviewers; "" when the spec
+    writes the method itself (`method:`), whose wording belongs to one variable."""
+    if not mapping or "method" in mapping:
+        return ""
+    entry = entry_of(mapping)
+    return METHOD_NAMES.get(entry.name, "") if entry is not None else ""
+
+
+def method_text(mapping: dict | None, qualify=lambda name: name, variable: str | None = None) -> str:
     """The define.xml method of a mapping: its own `method`, else its entry's wording.
 
     `qualify` turns a variable name into the name define.xml shows (ADaM writes
-    DM.RFSTDTC for a variable of the source dataset).
+    DM.RFSTDTC for a variable of the source dataset). Given the `variable` mapped, an
+    entry with a generic wording uses it when the mapping follows the IG's naming
+    (AESTDY from AESTDTC), so that those variables share one method.
     """
     if not mapping:
         return ""
@@ -583,17 +670,27 @@ def method_text(mapping: dict | None, qualify=lambda name: name) -> str:
     entry = entry_of(mapping)
     if entry is None:
         return ""
-    if entry.name == "when":
+    if entry.name in ("when", "coalesce", "template"):
         text = mapping_text(mapping, qualify)
         return text[0].upper() + text[1:] + "."
     if entry.form != DERIVATION:
         return ""
+    if entry.generic_method and variable and _follows_naming(mapping, variable):
+        return _derivation_text(replace(entry, method=entry.generic_method), mapping, qualify)
     return _derivation_text(entry, mapping, qualify)
+
+
+def _follows_naming(mapping: dict, variable: str) -> bool:
+    """Whether a --DY is computed from the --DTC of its own name (AESTDY of AESTDTC, RSDY of RSDTC)."""
+    of = mapping.get("of")
+    return isinstance(of, str) and variable.endswith("DY") and of == variable[:-2] + "DTC"
 
 
 def _derivation_text(entry: Entry, mapping: dict, qualify) -> str:
     params: dict[str, str] = {k: str(v) for k, v in mapping.items() if isinstance(v, str)}
     params.setdefault("ref", "RFSTDTC")
+    by = mapping.get("by")
+    params["by"] = ", ".join(map(str, by)) if isinstance(by, list) and by else "subject"
     where = mapping.get("where")
     params["where"] = f" where {conditions.describe(where)}" if where else ""
     order = mapping.get("order")

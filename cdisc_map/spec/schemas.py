@@ -32,9 +32,15 @@ def _described(schema: dict, text: str) -> dict:
 
 
 def _condition() -> dict:
-    leaf = {op: {"$ref": "#/$defs/scalar"} for op in ("eq", "ne")}
+    field = {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+             "properties": {"col": {"type": "string"}, "var": {"type": "string"}},
+             "description": "Another field to compare with, record by record."}
+    leaf = {op: {"oneOf": [{"$ref": "#/$defs/scalar"}, field]} for op in ("eq", "ne")}
     leaf.update({op: {"type": "array", "items": {"$ref": "#/$defs/scalar"}} for op in ("in", "not_in")})
-    leaf.update({op: {"type": "number"} for op in ("gt", "ge", "lt", "le")})
+    leaf.update({op: {"oneOf": [{"type": "number"}, field]} for op in ("gt", "ge", "lt", "le")})
+    leaf.update({op: {"type": "string", "minLength": 1} for op in ("contains", "starts_with", "ends_with")})
+    leaf["matches"] = {"type": "string", "minLength": 1, "description": "A regular expression the whole value "
+                       "must match."}
     leaf["missing"] = {"type": "boolean"}
     assert set(leaf) == set(OPERATORS)
     return {
@@ -95,7 +101,8 @@ def _defs(standard: str) -> dict:
         "source": {
             "type": "object", "additionalProperties": False, "required": ["dataset", "var"],
             "properties": {"dataset": {"$ref": "#/$defs/dataset"}, "var": {"$ref": "#/$defs/varname"},
-                           "where": {"$ref": "#/$defs/condition"}},
+                           "where": {"$ref": "#/$defs/condition"},
+                           "fallback": {"$ref": "#/$defs/varname", "description": WORDS["fallback"].meaning}},
         },
         "epoch": {
             "type": "object", "additionalProperties": False, "required": ["epoch", "start"],
@@ -157,12 +164,24 @@ def _dataset_schema() -> dict:
         "properties": {
             "dataset": {"$ref": "#/$defs/dataset"},
             "label": {"type": "string", "maxLength": 40},
+            "class": {"enum": ["Interventions", "Events", "Findings", "Findings About"],
+                      "description": "The general observation class of a sponsor-defined domain (XB, YM, ...), "
+                                     "which gives its variables (the SDTM model's class variables)."},
             "description": {"type": "string"},
             "comment": {"type": "string", "description": "Why this dataset looks as it does; travels to define.xml."},
             "keys": {"type": "array", "items": {"$ref": "#/$defs/varname"}, "minItems": 1, "uniqueItems": True},
             "sources": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/sdtm_source"}},
             "variables": {"$ref": "#/$defs/variables"},
             "supp": {"$ref": "#/$defs/supp"},
+            "value_level": {
+                "type": "object", "propertyNames": {"$ref": "#/$defs/varname"},
+                "description": "Codelists that depend on a condition (value-level metadata): for each variable, "
+                               "rules {where, ct}; a record takes the codelist of the first rule it meets.",
+                "additionalProperties": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "additionalProperties": False, "required": ["where", "ct"],
+                    "properties": {"where": {"$ref": "#/$defs/condition"},
+                                   "ct": {"type": "string", "minLength": 1,
+                                          "description": "The codelist (short name or NCI C-code)."}}}}},
             "checks": {"type": "array", "items": {
                 "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
                 "properties": {"start_before_end": {"type": "array", "items": {"$ref": "#/$defs/varname"},
@@ -191,7 +210,7 @@ def _adsl_schema() -> dict:
 
 
 def _tte_schema() -> dict:
-    defs = _defs(ADAM)
+    defs = {name: value for name, value in _defs(ADAM).items() if name in ("varname", "dataset", "scalar", "condition")}
     defs["tte_source"] = {
         "type": "object", "additionalProperties": False, "required": ["dataset", "var", "desc"],
         "properties": {
@@ -234,7 +253,12 @@ def _tte_schema() -> dict:
             "window": {"type": "object", "additionalProperties": False, "required": ["days", "cnsr", "desc"],
                        "properties": {"days": {"type": "integer", "minimum": 0},
                                       "cnsr": {"type": "integer", "minimum": 1}, "desc": {"type": "string"}}},
-            "exclude_without_start": {"type": "boolean"},
+            "exclude_without_start": {"type": "boolean", "description": "Leave subjects of the population "
+                                      "without a start date out, with one warning (else each is an error)."},
+            "censor_ties": {"enum": ["first", "last"], "description": "Which censoring source wins when two give "
+                            "the same latest date: the first listed (default) or the last."},
+            "clamp_to_start": {"type": "boolean", "description": "Set an event or censoring date before STARTDT "
+                               "to STARTDT (admiral's convention); else such a date is an error."},
             "aval": {"enum": list(AVAL_CONVENTIONS)},
             "comment": {"type": "string"},
         },

@@ -30,6 +30,10 @@ class FormSpec:
     sheet: str | int | None = None
     label: str | None = None
     encoding: str = "utf-8"
+    form: str | None = None  # ODM files: the FormOID to read
+    item_group: str | None = None  # ODM files: the ItemGroupOID to read, instead of a form
+    column_names: str | None = None  # ODM files: "oid" (default) or "name"
+    crf_pages: int | list[int] | None = None  # the form's pages in the annotated CRF
 
 
 @dataclass
@@ -56,6 +60,11 @@ class DatasetSpec(SpecFile):
     @property
     def keys(self) -> list[str]:
         return list(self.data["keys"])
+
+    @property
+    def cls(self) -> str | None:
+        """The general observation class a sponsor-defined domain declares (`class:`), else None."""
+        return self.data.get("class")
 
     def mapped(self) -> dict[str, tuple[dict, tuple]]:
         """Every variable the spec maps, with its mapping and where it is written: the dataset's own

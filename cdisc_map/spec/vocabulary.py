@@ -25,7 +25,8 @@ TYPE_SCHEMAS: dict[str, dict] = {
     "flag": {"type": "boolean"},
     "values": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}},
     "replacements": {"type": "object", "additionalProperties": {"type": "string"}},
-    "date_format": {"type": "string", "minLength": 1},
+    "date_format": {"oneOf": [{"type": "string", "minLength": 1},
+                              {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}]},
     "time_format": {"type": "string", "minLength": 1},
     "codelist": {"type": "string", "minLength": 1},
     "sources": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/source"}},
@@ -36,8 +37,27 @@ TYPE_SCHEMAS: dict[str, dict] = {
     "origin": {"enum": ["Collected", "Derived", "Assigned", "Protocol", "Predecessor"]},
     "origin_source": {"enum": ["Investigator", "Sponsor", "Subject", "Vendor"]},
     "label": {"type": "string", "maxLength": 40},
+    "regex": {"type": "string", "minLength": 1},
+    "template": {"type": "string", "minLength": 1},
+    "mappings": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/mapping"}},
+    "split_rule": {"type": "object", "additionalProperties": False, "required": ["sep", "part"],
+                   "properties": {"sep": {"type": "string", "minLength": 1}, "part": {"type": "integer", "not": {
+                       "const": 0}}}},
+    "substring_rule": {"type": "object", "additionalProperties": False, "required": ["start"],
+                       "properties": {"start": {"type": "integer", "minimum": 1},
+                                      "length": {"type": "integer", "minimum": 1}}},
+    "strip_rule": {"oneOf": [{"type": "boolean"}, {
+        "type": "object", "additionalProperties": False,
+        "properties": {"chars": {"type": "string", "minLength": 1}, "side": {"enum": ["both", "left", "right"]}}}]},
+    "pad_rule": {"type": "object", "additionalProperties": False, "required": ["width"],
+                 "properties": {"width": {"type": "integer", "minimum": 1, "maximum": 200},
+                                "char": {"type": "string", "minLength": 1, "maxLength": 1},
+                                "side": {"enum": ["left", "right"]}}},
     "data_type": {"enum": ["Char", "Num"]},
     "derivation": {"type": "string"},
+    "pages": {"oneOf": [{"type": "integer", "minimum": 1},
+                        {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1,
+                         "uniqueItems": True}]},
 }
 
 
@@ -68,9 +88,14 @@ WORDS: dict[str, Word] = {word.name: word for word in (
     Word("end", "variable", "The end of an interval: a variable of the dataset."),
     Word("values", "values", "A value map: each key is a value as found, each value what is written instead. "
          "Keys match after trimming blanks, exactly first and then ignoring case."),
-    Word("sources", "sources", "Several sources `{dataset, var, where}`, taken together."),
+    Word("sources", "sources", "Several sources `{dataset, var, where, fallback}`, taken together."),
+    Word("fallback", "variable", "A variable of `dataset` whose value a record gives where `var` is missing "
+         "(RFXENDTC from EXSTDTC when EXENDTC is missing)."),
     Word("format", "date_format", "The layout of a raw date, from the tokens DD, MM, MON, YYYY (and HH, MM, SS "
-         "for a time), e.g. DD-MON-YYYY or DD/MM/YYYY HH:MM."),
+         "for a time), e.g. DD-MON-YYYY or DD/MM/YYYY HH:MM; or a list of layouts tried in order "
+         "([MM/DD/YYYY, YYYY]). A value in none of them is reported."),
+    Word("partial", "flag", "Accept partial dates: unknown parts written UN, UK, UNK, UNKN or --, and the "
+         "shorter layouts a format list gives (YYYY); without it a date that is not complete is reported."),
     Word("time", "column", "A raw column holding the time of a date given in another column."),
     Word("time_format", "time_format", "The layout of the raw time column, e.g. HH:MM."),
     Word("extend", "texts", "Values a study adds to the variable's extensible codelist (sponsor extensions, "
@@ -78,16 +103,31 @@ WORDS: dict[str, Word] = {word.name: word for word in (
     Word("epochs", "epochs", "The epochs in protocol order, each `{epoch: NAME, start: ...}` where start is a "
          "DM variable or a source `{dataset, var, where}` whose first date per subject starts the epoch."),
     Word("case", "case", "Change of case of a text result: upper, lower or asis."),
-    Word("replace", "replacements", "Substring replacements applied to non-ASCII text results, e.g. "
-         "{\"\u03bc\": \"u\"}."),
+    Word("extract", "regex", "Take a part of a text result by a regular expression that must match the whole "
+         "value: its group named value (or its first group) is kept; a value it does not match is reported."),
+    Word("split", "split_rule", "Take a part of a text result: `{sep: \"-\", part: 2}` keeps the second piece "
+         "(negative parts count from the end); a value without that piece is reported."),
+    Word("substring", "substring_rule", "Take a part of a text result by position: `{start: 1, length: 3}` "
+         "(1-based; without length, to the end)."),
+    Word("strip", "strip_rule", "Remove characters from the ends of a text result: `true` for blanks, or "
+         "`{chars: \"0\", side: left}` (side both, left or right)."),
+    Word("replace", "replacements", "Substring replacements applied to text results, e.g. {\"\u03bc\": \"u\"} "
+         "or {\" / \": \"/\"}."),
     Word("transliterate", "flag", "Transliterate what is left of non-ASCII text to ASCII."),
+    Word("pad", "pad_rule", "Pad a non-empty text result to a width: `{width: 3, char: \"0\"}` (side left "
+         "unless given)."),
+    Word("prefix", "text", "Text put before every non-empty text result (\"01-\" before a subject id)."),
+    Word("suffix", "text", "Text put after every non-empty text result."),
     Word("otherwise", "scalar", "The value written where the result is missing."),
     Word("not_after", "variable", "A date variable the result may not pass: a later date is set to it and "
          "reported."),
     Word("origin", "origin", "The define.xml origin, when the entry's own is not right."),
     Word("source", "origin_source", "The define.xml origin source (Investigator, Sponsor, Subject, Vendor)."),
     Word("method", "text", "The derivation in words, for define.xml; replaces the entry's generated wording."),
-    Word("comment", "text", "A comment for define.xml: what a reviewer needs to know about the variable."),
+    Word("comment", "text", "A comment for define.xml: what a reviewer needs to know about the variable (notes for "
+         "spec authors belong in YAML `#` comments, which stay in the spec)."),
+    Word("crf_pages", "pages", "The annotated CRF page (or pages) where a collected value is recorded; define.xml "
+         "links the origin to them. Overrides the `crf_pages` of the form in study.yaml."),
     Word("label", "label", "The variable label (supplemental qualifiers; ADaM producer-defined variables)."),
     Word("type", "data_type", "The variable type of an ADaM producer-defined variable: Char or Num."),
     Word("display_format", "text", "The SAS display format of an ADaM producer-defined variable (DATE9.)."),
@@ -95,5 +135,6 @@ WORDS: dict[str, Word] = {word.name: word for word in (
 )}
 
 #: Words any entry accepts: what to do with the result, and what define.xml says of it.
-MODIFIERS = ("values", "case", "replace", "transliterate", "otherwise", "not_after")
-METADATA = ("extend", "origin", "source", "method", "comment", "label", "type", "display_format", "eval")
+MODIFIERS = ("extract", "split", "substring", "strip", "replace", "transliterate", "case", "pad", "prefix", "suffix",
+             "values", "otherwise", "not_after")
+METADATA = ("extend", "origin", "source", "method", "comment", "crf_pages", "label", "type", "display_format", "eval")

@@ -206,6 +206,10 @@ class Standard:
             return DatasetDefinition(key, domain, "custom", canonical, meta, variables)
         known = ", ".join(self._datasets)
         hint = "" if cls else "; for a sponsor-defined domain give its class (Interventions, Events, Findings)"
+        if not self.is_full:
+            hint += (f"; this is the bundled subset of SDTMIG {self.version}: install the CDISC Library export for "
+                     f"every domain (`cdisc-map standards import sdtmig-{self.version}-datasets.csv "
+                     f"sdtmig-{self.version}-variables.csv`)")
         if cls and canonical is None:
             hint = f"; {cls!r} is not a general observation class (Interventions, Events, Findings, Findings About)"
         raise UnknownStandardError(f"SDTMIG {self.version} metadata has no dataset {name!r}; "

@@ -1,11 +1,11 @@
-"""Problems the mapping reported, as findings of the run's validation report.
+"""Problems the run reported, as findings of its validation report.
 
 A run writes one report with one meaning of "warning": what the mapping met in the raw
-export and could still write (a partial birth date, an unmapped value) is a finding
-beside the conformance findings of what was written, counted in the same totals and
-failing `--fail-on warning` like any other. It is kept apart from the checks, which
-read packages on disk, because these come from the run, not from the files; only
-`cdisc-map run` adds them.
+export and could still write (a partial birth date, an unmapped value; rule CM0701),
+and what the outcomes report left out (CM0702), are findings beside the conformance
+findings of what was written, counted in the same totals and failing `--fail-on
+warning` like any other. It is kept apart from the checks, which read packages on disk,
+because these come from the run, not from the files; only `cdisc-map run` adds them.
 """
 
 from __future__ import annotations
@@ -20,16 +20,18 @@ from cdisc_map.validate.engine import Report
 from cdisc_map.validate.rules import RULES, Finding
 
 MAPPING_RULE = "CM0701"
+OUTCOMES_RULE = "CM0702"
 
 
-def with_mapping_problems(report: Report, problems: Iterable[Problem], roots: Sequence[Path] = ()) -> Report:
-    """`report` with every non-error mapping problem added as a CM0701 finding.
+def with_mapping_problems(report: Report, problems: Iterable[Problem], roots: Sequence[Path] = (),
+                          rule: str = MAPPING_RULE) -> Report:
+    """`report` with every non-error problem added as a finding of `rule` (CM0701: the mapping's).
 
     A finding's `file` is the raw file relative to the first of `roots` (the raw export
     folder, the study folder) that holds it, so the report is the same wherever the
     study lives; `row` is the row as the raw file shows it.
     """
-    added = [mapping_finding(problem, roots) for problem in problems if problem.severity != "error"]
+    added = [mapping_finding(problem, roots, rule) for problem in problems if problem.severity != "error"]
     if not added:
         return report
     totals = dict(report.totals)
@@ -38,11 +40,11 @@ def with_mapping_problems(report: Report, problems: Iterable[Problem], roots: Se
     return replace(report, findings=sorted([*report.findings, *added], key=Finding.sort_key), totals=totals)
 
 
-def mapping_finding(problem: Problem, roots: Sequence[Path] = ()) -> Finding:
-    """One mapping problem as a finding of rule CM0701."""
+def mapping_finding(problem: Problem, roots: Sequence[Path] = (), rule: str = MAPPING_RULE) -> Finding:
+    """One problem of the run as a finding of `rule`."""
     message = problem.message if not problem.hint else f"{problem.message}. {problem.hint}"
     return Finding(
-        rule=MAPPING_RULE, severity=RULES[MAPPING_RULE].severity, file=_relative(problem.file, roots),
+        rule=rule, severity=RULES[rule].severity, file=_relative(problem.file, roots),
         dataset=problem.dataset or "", variable=problem.column or "", row=problem.row,
         value=problem.value, message=message,
     )
