@@ -14,8 +14,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import cdisc_map.io.output_tree as output_tree
+from cdisc_map.cli import main
 from cdisc_map.core.problems import InputError
 from cdisc_map.io.output_tree import MANIFEST, OutputTree, read_manifest
 
@@ -137,3 +139,15 @@ def test_the_exchange_is_atomic_on_this_system(tmp_path):
     (second / "which").write_text("second")
     assert output_tree._exchange(first, second)
     assert (first / "which").read_text() == "second" and (second / "which").read_text() == "first"
+
+
+def test_rebuilding_the_outcomes_report_keeps_the_manifest_true(bundled_run, tmp_path):
+    """`cdisc-map report OUT` rewrites a file of the tree: the manifest is listed again with it."""
+    out = tmp_path / "out"
+    shutil.copytree(bundled_run.out, out)
+    page = out / "report" / "index.html"
+    page.write_text("stale")
+    assert CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
+    assert page.read_text() != "stale"
+    assert read_manifest(out)["report/index.html"] == hashlib.sha256(page.read_bytes()).hexdigest()
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
