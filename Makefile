@@ -2,9 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-OUT    ?= build
+OUT    ?= cdisc-map-out
 
-.PHONY: run test lint clean
+.PHONY: run test lint wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/cdisc-map run --out $(OUT)
 
+wheel: $(VENV)/.installed
+	$(BIN)/python -m build --outdir dist
+
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
@@ -24,4 +27,4 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check cdisc_map define_xml tests fixtures
 
 clean:
-	rm -rf $(OUT) $(VENV) *.egg-info
+	rm -rf $(OUT) $(VENV) *.egg-info build dist .hypothesis

@@ -29,8 +29,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDY = Path("mappings") / "nct06111625"
+# The bundled study in a checkout: package data now, mappings/ in older versions (a --baseline).
+STUDIES = (Path("cdisc_map") / "studies" / "nct06111625", Path("mappings") / "nct06111625")
 CHUNK = 1 << 20
+
+
+def study_in(checkout: Path) -> Path:
+    return next((checkout / folder for folder in STUDIES if (checkout / folder).is_dir()), checkout / STUDIES[0])
 
 # The child also counts CPU seconds per stage (all threads): on a shared machine the wall clock
 # moves with other work, CPU time much less.
@@ -93,7 +98,7 @@ def io_floor(raw: Path, out: Path) -> dict:
 def run_once(checkout: Path, raw: Path, out: Path) -> dict:
     """One `cdisc-map run` of the version in `checkout`, in a process of its own."""
     environment = dict(os.environ, PYTHONPATH=str(checkout))
-    child = subprocess.run([sys.executable, "-c", CHILD, str(checkout / STUDY), str(raw), str(out)],
+    child = subprocess.run([sys.executable, "-c", CHILD, str(study_in(checkout)), str(raw), str(out)],
                            check=True, capture_output=True, text=True, env=environment, cwd=checkout)
     return json.loads(child.stdout.strip().splitlines()[-1])
 

@@ -31,7 +31,7 @@ from cdisc_map.pipeline import run_study
 from cdisc_map.spec.study import load_study
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDY = ROOT / "mappings" / "nct06111625"
+STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
 
 

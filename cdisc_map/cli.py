@@ -1,22 +1,34 @@
-"""The command line: a thin shell over the functional core."""
+"""The command line: a thin shell over the functional core.
+
+It is the only module that prints, and what reaches a user is a message, never a
+traceback: problems in specs and data, paths that cannot be used, a full disk, Ctrl-C.
+An exception nobody expected is one line asking for a bug report; `--debug` adds the
+trace. Exit status, for pipelines: 0 done and clean, 1 findings (or errors in the specs
+or data), 2 usage, unreadable input or an internal error, 130 interrupted.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import click
 
 from cdisc_map import __version__
-from cdisc_map.core.problems import CdiscMapError, Problem, ProblemsError
+from cdisc_map.core.problems import CdiscMapError, InputError, Problem, ProblemsError
 from cdisc_map.io.convert import convert_dataset
 from cdisc_map.io.datasetjson import Context
+from cdisc_map.io.output_tree import MANIFEST, write_manifest
 from cdisc_map.io.package import check_formats
-from cdisc_map.pipeline import run_study
+from cdisc_map.io.studies import DEFAULT_STUDY, bundled_study, bundled_study_resource, copy_study
+from cdisc_map.pipeline import DEFAULT_OUT, RunSummary, run_study
 from cdisc_map.report import ReportInputs, load_report_settings, study_report_settings, write_outcomes_report
 from cdisc_map.sdtm.forms import read_raw_forms
 from cdisc_map.spec.check import check_study, raw_column_problems
@@ -46,7 +58,9 @@ from cdisc_map.validate import (
 )
 from cdisc_map.validate.rules import write_rule_pages
 
-BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
+DEBUG_VARIABLE = "CDISC_MAP_DEBUG"
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+BUG_REPORT = "please report it to the cdisc-map maintainers with the command you ran"
 
 
 class Progress:
@@ -83,18 +97,97 @@ def _print_problems(problems: list[Problem]) -> None:
                 click.echo(f"  - {problem}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Terminated(BaseException):
+    """SIGTERM (a CI job cancelled, a container stopped), raised where the run is, like Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+class Shell(click.Group):
+    """The command group: whatever escapes a command becomes a message and an exit status.
+
+    `--debug` (anywhere on the command line, or $CDISC_MAP_DEBUG=1) shows the Python trace
+    of an internal error, for a bug report.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        before, marker, after = _split_at_double_dash(args)
+        if "--debug" in before:
+            ctx.meta["debug"] = True
+            before = [arg for arg in before if arg != "--debug"]
+        return super().parse_args(ctx, before + marker + after)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except (KeyboardInterrupt, Terminated):
+            click.echo("\nInterrupted.", err=True)
+            ctx.exit(INTERRUPTED)
+        except BrokenPipeError:  # the reader of standard output went away (`| head`)
+            sys.stderr.close()
+            ctx.exit(1)
+        except OSError as exc:
+            click.echo(f"Error: {os_error_text(exc)}", err=True)
+            ctx.exit(2)
+        except Exception as exc:  # noqa: BLE001 - the one place where an unexpected error becomes a message
+            debug = ctx.meta.get("debug") or os.environ.get(DEBUG_VARIABLE, "").strip() not in ("", "0")
+            if debug:
+                click.echo(traceback.format_exc(), err=True, nl=False)
+            name = type(exc).__name__
+            click.echo(f"Internal error in cdisc-map {__version__} ({name}: {exc}); this is a bug, {BUG_REPORT}"
+                       + ("." if debug else " and what `cdisc-map --debug ...` prints."), err=True)
+            ctx.exit(2)
+
+
+def _split_at_double_dash(args: list[str]) -> tuple[list[str], list[str], list[str]]:
+    if "--" not in args:
+        return list(args), [], []
+    at = args.index("--")
+    return list(args[:at]), ["--"], list(args[at + 1:])
+
+
+_OS_ERROR_HINTS = {
+    errno.ENOSPC: "free space on that disk and run again",
+    errno.EDQUOT: "free space within your disk quota and run again",
+    errno.EFBIG: "the file is larger than this system allows a process to write; free the limit or the disk",
+    errno.EACCES: "check the permissions of that path, or choose another one",
+    errno.EPERM: "check the permissions of that path, or choose another one",
+    errno.EROFS: "that filesystem is read-only: choose a path on another one",
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "a part of that path is a file, not a folder",
+    errno.EISDIR: "that path is a folder; give a file",
+}
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError as a sentence: which path, what happened, what to do."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    hint = _OS_ERROR_HINTS.get(exc.errno)
+    return f"{where}{reason}" + (f". {hint[0].upper()}{hint[1:]}" if hint else "")
+
+
+@click.group(cls=Shell, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cdisc-map")
 def main() -> None:
-    """Turn raw clinical-trial case data into a CDISC submission package."""
+    """Turn raw clinical-trial case data into a CDISC submission package.
+
+    Add --debug to any command to see the Python trace of an internal error.
+    """
 
 
 @main.command()
 @click.argument("study_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--raw", "raw_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of the raw export (default: the one study.yaml names).")
-@click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path),
-              help="Output tree (eCTD layout).")
+@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output tree (eCTD layout), replaced whole by each run.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error", show_default=True,
+              help="Exit 1 when validation (the mapping's warnings included) finds anything at or above this.")
 @click.option("--formats", callback=lambda ctx, param, value: _formats(value), metavar="LIST",
               help="Dataset files to write, comma-separated: xpt, json, ndjson (Dataset-JSON 1.1) "
                    "[default: study.yaml's output.formats, else xpt].")
@@ -103,46 +196,135 @@ def main() -> None:
               help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
               help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
-def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, formats: tuple[str, ...] | None,
-        quiet: bool, ct_file: Path | None, standards_dir: Path | None) -> None:
-    """Convert a study's raw export into its SDTM package.
+def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, fail_on: str,
+        formats: tuple[str, ...] | None, quiet: bool, ct_file: Path | None, standards_dir: Path | None) -> None:
+    """Convert a study's raw export into its SDTM and ADaM packages, validated.
 
-    STUDY_DIR defaults to the bundled NCT06111625 study with its fixture export.
+    STUDY_DIR defaults to the bundled NCT06111625 study with its raw export. OUT gets the
+    packages, their define files, the validation report and a SHA256SUMS manifest, all
+    swapped in at once: a reader sees the previous tree or the new one, never a mix.
+
+    Exit status: 0 written, nothing at or above --fail-on; 1 written with findings at or
+    above --fail-on, or errors in the specs or data (nothing written); 2 usage or an
+    input or OUT that cannot be used (nothing written); 130 interrupted.
     """
-    study_dir = study_dir or BUNDLED_STUDY
     started = time.perf_counter()
     progress = Progress(quiet)
+    previous = _catch_sigterm()
     try:
+        study_dir = study_dir or bundled_study()
         standards = Standards.from_options(standards_dir, ct_file)
+        if ct_file is not None:
+            _load_ct_file(standards)
         summary = run_study(study_dir, raw_dir=raw_dir, out_dir=out_dir, progress=progress, standards=standards,
                             formats=formats)
+    except InputError as exc:
+        progress.done()
+        _print_problems(exc.problems)
+        click.echo(f"\nNothing was written and {out_dir} was left as it was: fix what is named above.", err=True)
+        sys.exit(2)
     except ProblemsError as exc:
         progress.done()
         _print_problems(exc.problems)
         count = sum(p.severity == "error" for p in exc.problems)
-        click.echo(f"\nFailed: {count} error(s); nothing was written and any earlier output was left as it was.",
-                   err=True)
+        click.echo(f"\nFailed: {count} error(s) in the specs or data; nothing was written and {out_dir} "
+                   "was left as it was.", err=True)
         sys.exit(1)
     except CdiscMapError as exc:
         progress.done()
         click.echo(f"Error: {exc}", err=True)
+        click.echo(f"\nNothing was written; {out_dir} was left as it was.", err=True)
         sys.exit(2)
+    except OSError as exc:
+        progress.done()
+        click.echo(f"Error: {os_error_text(exc)}", err=True)
+        click.echo(f"\nNothing was written; {out_dir} was left as it was.", err=True)
+        sys.exit(2)
+    except (KeyboardInterrupt, Terminated) as exc:
+        progress.done()
+        what = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
+        click.echo(f"\n{what}: nothing was written; {out_dir} was left as it was.", err=True)
+        sys.exit(128 + exc.args[0] if isinstance(exc, Terminated) else INTERRUPTED)
+    finally:
+        _restore_sigterm(previous)
     progress.done()
-    _print_problems(summary.problems)
+    sys.exit(_print_run(summary, fail_on, time.perf_counter() - started))
+
+
+def _load_ct_file(standards: Standards) -> None:
+    """A --ct file is read before any work: one that is no CT package is unreadable input (exit 2)."""
+    try:
+        standards.ct()
+    except ProblemsError as exc:
+        raise InputError(exc.problems) from exc
+
+
+def _print_run(summary: RunSummary, fail_on: str, elapsed: float) -> int:
+    """The summary of a run that wrote its tree; returns the exit status."""
+    for title, rule, problems in (("Mapping warnings", "CM0701", summary.problems),
+                                  ("Outcomes report warnings", "CM0702", summary.outcome_problems)):
+        if problems:
+            click.echo(f"\n{title} ({len(problems)}), in the validation report as {rule}:", err=True)
+            for problem in problems:
+                click.echo(f"  - {problem}", err=True)
     click.echo(f"\n{'dataset':<10}{'records':>9}{'variables':>11}  file")
     for item in summary.written:
         click.echo(f"{item.name:<10}{item.records:>9}{item.variables:>11}  {item.path}")
-    elapsed = time.perf_counter() - started
-    counts = ", ".join(f"{n} {severity}(s)" for severity, n in summary.validation.items())
+    counts = ", ".join(_plural(n, severity) for severity, n in summary.validation.items())
     if summary.reports:
         click.echo(f"\nValidation: {counts}; report in {summary.reports[-1]}")
     if summary.outcomes:
         click.echo(f"Outcomes report: {summary.outcomes}")
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.times.seconds.items())
     click.echo(f"\nTime by stage: {stages}.")
-    warnings = len(summary.problems)
-    click.echo(f"\nWrote {len(summary.written)} datasets in {elapsed:.1f} s"
-               + (f" with {warnings} warning(s)" if warnings else "") + ".")
+    code = exit_code(summary.report, fail_on=fail_on) if summary.report is not None else 0
+    wrote = f"Wrote {len(summary.written)} datasets to {summary.out} in {elapsed:.1f} s"
+    if code:
+        click.echo(f"\nFailed: validation found {counts} (--fail-on {fail_on}). {wrote}; "
+                   f"see the report (exit status {code}).")
+    else:
+        click.echo(f"\n{wrote}: {counts}, nothing at or above --fail-on {fail_on}.")
+    return code
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _catch_sigterm():
+    """SIGTERM becomes an exception where the run is, so its staging folder is removed as on Ctrl-C."""
+    try:
+        return signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@main.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--study", "study_id", metavar="ID",
+              help=f"Which bundled study to copy (default: the only one, else {DEFAULT_STUDY}).")
+def init(target: Path, study_id: str | None) -> None:
+    """Copy a bundled study to TARGET, as a starting point for your own.
+
+    TARGET gets study.yaml, the SDTM and ADaM specs and the raw export (raw/); it must be
+    a new or empty folder. Then: `cdisc-map check-spec TARGET` and `cdisc-map run TARGET`.
+    """
+    try:
+        resource = bundled_study_resource(study_id)
+        written = copy_study(resource, target)
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        sys.exit(2)
+    specs = sum(path.suffix == ".yaml" for path in written)
+    raw = sum(path.parent.name == "raw" for path in written)
+    click.echo(f"Copied the bundled study {resource.name} to {target}: {specs} spec files and {raw} raw "
+               f"export files.")
+    click.echo(f"Next: cdisc-map check-spec {target}, then cdisc-map run {target} --out OUT")
 
 
 def _formats(value: str | None) -> tuple[str, ...] | None:
@@ -244,7 +426,7 @@ def rules(docs: Path | None) -> None:
 
 
 @main.command("check-spec")
-@click.argument("study_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("study_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--ct", "ct_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -470,7 +652,9 @@ def report(out_dir: Path, adtte: Path | None, adsl: Path | None, sdtm_dir: Path 
         settings = load_report_settings(settings_file) if settings_file else None
         inputs = ReportInputs.of_files(adtte, adsl, sdtm_dir) if adtte else ReportInputs.of_tree(out_dir)
         written = write_outcomes_report(out_dir, inputs, settings=settings,
-                                        fallback=None if settings else study_report_settings(BUNDLED_STUDY))
+                                        fallback=None if settings else study_report_settings(bundled_study()))
+        if (out_dir / MANIFEST).is_file():  # the tree's manifest keeps telling the truth about every file
+            write_manifest(out_dir)
     except ProblemsError as exc:
         _print_problems(exc.problems)
         click.echo("\nNo report written.", err=True)

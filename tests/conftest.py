@@ -35,7 +35,7 @@ from cdisc_map.standards.home import HOME_VARIABLE, StandardsHome
 from cdisc_map.standards.install import import_standards
 
 ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_STUDY = ROOT / "mappings" / "nct06111625"
+BUNDLED_STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
 #: The SOURCE_DATE_EPOCH of the shared run: 2026-01-01T00:00:00Z.
 EPOCH = "1767225600"
 PACKAGES = Path("m5") / "datasets" / "nct06111625"

@@ -21,8 +21,8 @@ from cdisc_map.standards.adam_metadata import available_adamig_versions, load_ad
 from cdisc_map.standards.metadata import UnknownStandardError
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDY = ROOT / "mappings" / "nct06111625"
-RAW = ROOT / "fixtures" / "nct06111625"
+STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
+RAW = ROOT / "cdisc_map" / "studies" / "nct06111625" / "raw"
 EPOCH = dt.date(1960, 1, 1)
 ARM = "Blinatumomab bridge to allo-HSCT"
 

@@ -24,7 +24,7 @@ from cdisc_map.mapping.sources import SourceCache
 from cdisc_map.spec import conditions
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDY = ROOT / "mappings" / "nct06111625"
+STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
 EPOCH = dt.date(1960, 1, 1)
 NAN = float("nan")
 

@@ -138,9 +138,8 @@ def with_acrf(tmp_path_factory) -> Path:
     adverse events form and for AETERM, converted: the SDTM package folder."""
     root = tmp_path_factory.mktemp("acrf")
     study = root / "study"
-    shutil.copytree(ROOT / "mappings" / "nct06111625", study)
+    shutil.copytree(ROOT / "cdisc_map" / "studies" / "nct06111625", study)
     data = yaml.safe_load((study / "study.yaml").read_text())
-    data["raw"]["dir"] = str(ROOT / "fixtures" / "nct06111625")
     data["raw"]["forms"]["adverse_events"]["crf_pages"] = [21, 22]
     data["documents"] += [
         {"id": "acrf", "title": "Annotated CRF", "href": "acrf.pdf", "kind": "annotated_crf", "package": "sdtm"},

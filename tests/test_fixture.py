@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BUNDLED = ROOT / "fixtures" / "nct06111625"
+BUNDLED = ROOT / "cdisc_map" / "studies" / "nct06111625" / "raw"
 SUBJECTS, SEED = 24, 6111625
 FORMS = (
     "dm.csv",
@@ -120,6 +120,16 @@ def test_regenerating_gives_byte_identical_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FORMS)
     for form in FORMS:
         assert (tmp_path / form).read_bytes() == (BUNDLED / form).read_bytes(), form
+
+
+def test_with_no_out_it_regenerates_the_bundled_export(tmp_path: Path, monkeypatch, capsys) -> None:
+    assert generator.BUNDLED_EXPORT == BUNDLED
+    monkeypatch.setattr(generator, "BUNDLED_EXPORT", tmp_path)
+    generator.main([])
+    assert all((tmp_path / form).read_bytes() == (BUNDLED / form).read_bytes() for form in FORMS)
+    with pytest.raises(SystemExit) as refused:  # another size never overwrites the bundled export
+        generator.main(["--subjects", "30"])
+    assert refused.value.code == 2 and "--out is required" in capsys.readouterr().err
 
 
 def test_xlsx_metadata_is_pinned() -> None:

@@ -21,8 +21,8 @@ ODM_DATA = Path(__file__).parent / "data" / "odm"
 REDCAP = ODM_DATA / "redcap-longitudinal.xml"
 OPENCLINICA = ODM_DATA / "openclinica-3.xml"
 TWIN = ODM_DATA / "nct06111625-forms.xml"
-EXPORT = ROOT / "fixtures" / "nct06111625"
-STUDY = ROOT / "mappings" / "nct06111625"
+EXPORT = ROOT / "cdisc_map" / "studies" / "nct06111625" / "raw"
+STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
 # form of the twin -> (study.yaml form name, CSV file, the CSV's subject column)
 TWIN_FORMS = {"F.DM": ("demographics", "dm.csv", "DM.SUBJID"), "F.RS": ("response", "response.csv", "Subject"),
               "F.SURV": ("survival", "survival.csv", "Subject")}

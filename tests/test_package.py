@@ -21,7 +21,7 @@ from cdisc_map.spec.check import check_study
 from cdisc_map.validate import load_packages, validate_path
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDY = ROOT / "mappings" / "nct06111625"
+STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 DEF_LEAF = "{http://www.cdisc.org/ns/def/v2.1}leaf"
 

@@ -17,7 +17,7 @@ from cdisc_map.report import ReportInputs, build_page, report_after_run, study_r
 from cdisc_map.report.endpoints import KAPLAN_MEIER, analyse_adtte
 from cdisc_map.report.settings import ReportSettings, settings_from
 
-BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
+BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "cdisc_map" / "studies" / "nct06111625"
 
 
 @pytest.fixture

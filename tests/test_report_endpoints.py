@@ -63,7 +63,7 @@ def test_the_competing_event_rule_reads_the_description(description, role):
 
 
 def test_every_cnsr_code_of_the_bundled_adtte_gets_the_role_its_spec_gives_it(bundled_out):
-    """The specs (mappings/nct06111625/adam/adtte/) list competing sources and censoring sources;
+    """The specs (cdisc_map/studies/nct06111625/adam/adtte/) list competing sources and censoring sources;
     the report, which reads only ADTTE, must find the same split from the descriptions."""
     frame, _ = read_xpt(next(bundled_out.glob("m5/datasets/*/analysis/adam/datasets/adtte.xpt")))
     endpoints, problems = analyse_adtte(frame, None, ReportSettings())

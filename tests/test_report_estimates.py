@@ -31,7 +31,7 @@ from cdisc_map.report.estimates import (
 )
 from cdisc_map.report.settings import load_report_settings
 
-BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
+BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "cdisc_map" / "studies" / "nct06111625"
 lifelines = pytest.importorskip("lifelines", reason="lifelines (a test extra) is the reference for the estimates")
 Z = 1.959963984540054
 

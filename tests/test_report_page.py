@@ -15,7 +15,7 @@ from cdisc_map.report.endpoints import analyse_adtte
 from cdisc_map.report.page import Page, render_page
 from cdisc_map.report.settings import ReportSettings
 
-BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
+BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "cdisc_map" / "studies" / "nct06111625"
 
 
 @pytest.fixture(scope="module")

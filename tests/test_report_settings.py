@@ -9,7 +9,7 @@ import pytest
 from cdisc_map.core.problems import ProblemsError
 from cdisc_map.report.settings import DEFAULT_TIMEPOINTS, load_report_settings, parse_timepoint, settings_from
 
-BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
+BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "cdisc_map" / "studies" / "nct06111625"
 
 
 @pytest.mark.parametrize("text, days, label", [

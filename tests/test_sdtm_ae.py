@@ -16,8 +16,8 @@ from cdisc_map.pipeline import run_study
 from cdisc_map.standards.metadata import load_sdtmig
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDY = ROOT / "mappings" / "nct06111625"
-RAW = ROOT / "fixtures" / "nct06111625"
+STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
+RAW = ROOT / "cdisc_map" / "studies" / "nct06111625" / "raw"
 SDTM = Path("m5") / "datasets" / "nct06111625" / "tabulations" / "sdtm"
 
 

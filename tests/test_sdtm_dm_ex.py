@@ -12,8 +12,8 @@ import pytest
 from cdisc_map.standards.metadata import load_sdtmig
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDY = ROOT / "mappings" / "nct06111625"
-RAW = ROOT / "fixtures" / "nct06111625"
+STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
+RAW = ROOT / "cdisc_map" / "studies" / "nct06111625" / "raw"
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import yaml
 from cdisc_map.standards.terminology import load_ct
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDY = ROOT / "mappings" / "nct06111625"
-RAW = ROOT / "fixtures" / "nct06111625"
+STUDY = ROOT / "cdisc_map" / "studies" / "nct06111625"
+RAW = ROOT / "cdisc_map" / "studies" / "nct06111625" / "raw"
 STUDYID = "NCT06111625"
 #: The CDISC ONCRSR term for a relapse (C38155).
 RELAPSE = "RELAPSED DISEASE"

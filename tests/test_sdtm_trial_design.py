@@ -15,8 +15,9 @@ import pyreadstat
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import BUNDLED_STUDY
 
-from cdisc_map.cli import BUNDLED_STUDY, main
+from cdisc_map.cli import main
 from cdisc_map.standards.terminology import load_ct
 
 STUDYID = "NCT06111625"

@@ -11,7 +11,7 @@ from cdisc_map.core.problems import ProblemsError
 from cdisc_map.spec.check import check_study, load_study
 from cdisc_map.spec.yamlfile import load_yaml
 
-BUNDLED = Path(__file__).resolve().parent.parent / "mappings" / "nct06111625"
+BUNDLED = Path(__file__).resolve().parent.parent / "cdisc_map" / "studies" / "nct06111625"
 
 
 @pytest.fixture
@@ -19,8 +19,6 @@ def study(tmp_path: Path) -> Path:
     """A copy of the bundled study's specs that a test may break."""
     target = tmp_path / "study"
     shutil.copytree(BUNDLED, target)
-    study_yaml = target / "study.yaml"
-    study_yaml.write_text(study_yaml.read_text().replace("../../fixtures", str(BUNDLED.parent.parent / "fixtures")))
     return target
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cdisc_map.cli import BUNDLED_STUDY, main
+from cdisc_map.cli import main
+from cdisc_map.io.studies import bundled_study
 from cdisc_map.standards import load_ct, load_sdtmig, not_in_codelist
 from cdisc_map.standards.adam_metadata import load_adamig
 from cdisc_map.standards.home import NotInstalledError
@@ -219,13 +220,13 @@ def test_run_check_spec_and_validate_use_the_standards_they_are_given(standards_
                                                            "bundled subset 2024-09-27")
     checked = CliRunner().invoke(main, ["validate", str(tmp_path / "out"), "--format", "json", *home])
     assert checked.exit_code == 0 and json.loads(checked.output)["terminology"] == "CDISC CT 2025-03-28 (NCI EVS)"
-    assert CliRunner().invoke(main, ["check-spec", str(BUNDLED_STUDY), *home]).exit_code == 0
+    assert CliRunner().invoke(main, ["check-spec", str(bundled_study()), *home]).exit_code == 0
     sex_only = tmp_path / "SDTM Terminology 2025-03-28.txt"
     sex_only.write_text("Code\tCodelist Code\tCodelist Extensible (Yes/No)\tCodelist Name\tCDISC Submission Value\t"
                         "CDISC Synonym(s)\tCDISC Definition\tNCI Preferred Term\n"
                         "C66731\t\tNo\tSex\tSEX\tSex\tSex.\tCDISC SDTM Sex of Individual Terminology\n"
                         "C16576\tC66731\t\tSex\tF\tFemale\tFemale.\tFemale\n", encoding="utf-8")
-    refused = CliRunner().invoke(main, ["check-spec", str(BUNDLED_STUDY), "--ct", str(sex_only)])
+    refused = CliRunner().invoke(main, ["check-spec", str(bundled_study()), "--ct", str(sex_only)])
     assert refused.exit_code == 1 and "codelist 'NY' is not in CDISC CT" in refused.output
     missing = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "x"), "--standards", str(tmp_path / "none")])
     assert missing.exit_code == 2 and "does not exist" in missing.output

@@ -26,7 +26,7 @@ ACRF = {"id": "acrf", "title": "Annotated CRF", "href": "acrf.pdf", "kind": "ann
 @pytest.fixture
 def study_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "study"
-    shutil.copytree(ROOT / "mappings" / "nct06111625", folder)
+    shutil.copytree(ROOT / "cdisc_map" / "studies" / "nct06111625", folder)
     return folder
 
 
@@ -43,7 +43,7 @@ def problems_of(study_dir: Path) -> list:
 
 
 def test_the_bundled_study_s_submission_keys_are_clean():
-    study, problems = check_study(ROOT / "mappings" / "nct06111625")
+    study, problems = check_study(ROOT / "cdisc_map" / "studies" / "nct06111625")
     assert [p for p in problems if "analysis result" in p.message or "CRF" in p.message
             or "dictionary" in p.message or "document" in p.message] == []
     assert [(d.name, d.version) for d in dictionaries(study)] == [("MedDRA", "27.0")]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cdisc_map.validate import RULES, SEVERITIES, rule_page, rules_index, rules_text
+from cdisc_map.validate.mapping import MAPPING_RULE, OUTCOMES_RULE
 from cdisc_map.validate.rules import CHECKS, FAMILIES, check, severity_rank
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
@@ -15,7 +16,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 
 def test_rule_ids_are_stable_codes_grouped_by_family():
     prefixes = {"xpt": "CM01", "sdtm": "CM02", "suppqual": "CM03", "adam": "CM04",
-                "define": "CM05", "standards": "CM06"}
+                "define": "CM05", "standards": "CM06", "run": "CM07"}
     for rule_id, rule in RULES.items():
         assert re.fullmatch(r"CM\d{4}", rule_id) and rule.id == rule_id
         assert rule_id.startswith(prefixes[rule.family])
@@ -40,7 +41,7 @@ def test_the_rules_the_issue_asks_for_are_there():
 
 def test_every_rule_is_reported_by_a_check_and_every_check_reports_known_rules():
     covered = {rule_id for _function, rule_ids in CHECKS for rule_id in rule_ids}
-    assert covered == set(RULES)
+    assert covered | {MAPPING_RULE, OUTCOMES_RULE} == set(RULES)  # these come from `cdisc-map run`
 
 
 def test_a_check_cannot_register_an_unknown_rule():

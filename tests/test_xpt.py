@@ -532,10 +532,13 @@ def test_blank_observations_that_would_read_as_padding_are_refused(tmp_path):
         write_xpt(frame, tmp_path / "relrec.xpt", **options)
     assert problems(excinfo)[0].row == 2
 
-    long_rows = frame.assign(IDVAR=["AESEQ" + "x" * 80, "", ""])  # 86-byte observations: unambiguous
-    write_xpt(long_rows, tmp_path / "relrec.xpt", **options)
-    back, _ = read_xpt(tmp_path / "relrec.xpt")
-    assert back["RELID"].tolist() == ["1", "", ""]
+    long_rows = frame.assign(IDVAR=["AESEQ" + "x" * 80, "", ""])  # 86-byte observations: ReadStat drops them too
+    with pytest.raises(ProblemsError, match=r"ReadStat \(pyreadstat, R's haven\) takes them for padding"):
+        write_xpt(long_rows, tmp_path / "relrec.xpt", **options)
+    kept = long_rows.assign(RELID=["1", "", "2"])  # a value in the last observation: nothing is lost
+    write_xpt(kept, tmp_path / "relrec.xpt", **options)
+    assert read_xpt(tmp_path / "relrec.xpt")[0]["RELID"].tolist() == ["1", "", "2"]
+    assert pyreadstat.read_xport(str(tmp_path / "relrec.xpt"))[0]["RELID"].tolist() == ["1", "", "2"]
 
 
 def test_values_with_many_distinct_texts_and_shared_ones(tmp_path):

@@ -69,3 +69,12 @@ class ProblemsError(CdiscMapError):
         head = "\n".join(f"  - {p}" for p in self.problems[:20])
         more = f"\n  ... and {count - 20} more" if count > 20 else ""
         super().__init__(f"{count} problem(s):\n{head}{more}")
+
+
+class InputError(ProblemsError):
+    """Problems with what a command was given, not with what it read: a folder that does
+    not exist, an output path that is a file, a folder that may not be written.
+
+    Kept apart from problems in specs and data because a pipeline treats them apart: the
+    commands exit with status 2 on these (usage, unreadable input), 1 on the others.
+    """

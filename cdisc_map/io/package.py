@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from cdisc_map.core.checkpoints import checkpoint
 from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.core.text import did_you_mean
 from cdisc_map.io.datasetjson import Context, write_dataset_json
@@ -89,8 +90,10 @@ def write_package(
                     write_dataset_json(dataset.frame, path, dataset=dataset.name, label=dataset.label,
                                        column_labels=labels, formats=display, keys=getattr(dataset, "keys", ()),
                                        created=created, context=context)
+                checkpoint(f"wrote {target.name}/{path.name}")
         if extra is not None:
             extra(staging, created)
+            checkpoint(f"wrote {target.name}/define.xml")
         if target.exists():
             target.rename(retired)
         staging.rename(target)

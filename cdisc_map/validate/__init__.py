@@ -4,7 +4,7 @@ The functional core of `cdisc-map validate`: load every package under a path onc
 run the registered rules with the standards each package declares, and render the
 findings. Any package can be checked, not only one cdisc-map wrote.
 
-    report = validate_path("build/")            # a package folder, an OUT tree or one .xpt
+    report = validate_path("cdisc-map-out/")    # a package folder, an OUT tree or one .xpt
     print(render(report, "text"))
     sys.exit(exit_code(report, fail_on="error"))
 

@@ -29,13 +29,14 @@ def check_file_structure(package: Package, ctx: Context) -> None:
             out.add("CM0101", **where, message=f"{dataset.path.name}: {dataset.error}")
             continue
         meta = dataset.meta
-        if meta.version != 5:
+        if meta.version != 5 and dataset.format == "xpt":  # a Dataset-JSON file is no transport file at all
             out.add("CM0102", **where, value=f"version {meta.version}",
                     message=f"{dataset.path.name} is XPORT version {meta.version}, not 5")
-        if dataset.path.name != f"{meta.dataset.lower()}.xpt":
+        expected = f"{meta.dataset.lower()}{dataset.path.suffix.lower() if dataset.format != 'xpt' else '.xpt'}"
+        if dataset.path.name != expected:
             out.add("CM0103", **where, value=dataset.path.name,
                     message=f"the file {dataset.path.name} holds dataset {meta.dataset!r}; "
-                            f"it should be named {meta.dataset.lower()}.xpt")
+                            f"it should be named {expected}")
         if not NAME.fullmatch(meta.dataset or ""):
             out.add("CM0104", **where, value=meta.dataset,
                     message=f"dataset name {meta.dataset!r} breaks the XPT v5 naming rule")

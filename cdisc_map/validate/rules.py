@@ -33,6 +33,7 @@ FAMILIES = {
     "adam": "ADaM content",
     "define": "define.xml",
     "standards": "The standards the package declares",
+    "run": "What cdisc-map run met while building the packages (its report only)",
 }
 IG = "ig"  # depends on the IG version's metadata (variables, core, labels, order, codelists)
 CT = "ct"  # depends on the CT release (codelist membership)
@@ -609,6 +610,22 @@ _ALL = [
           only cdisc-map's bundled subset of CT), terminology findings are notices.""",
           """Give the package's CT release with --ct (the NCI EVS "SDTM
           Terminology.txt" of that date)."""),
+    # --- what the run met (added to its report by `cdisc-map run`, not by validate) --
+    _rule("CM0701", "run", WARNING, "The mapping met a raw value it could not take as the spec says",
+          """A run reports what it met in the raw export but could still write: a partial
+          birth date that gives no exact age, a value outside its codelist, an event
+          without a date. Each is a warning in the same report as the conformance findings,
+          so one count of warnings says what a run found, and --fail-on warning fails on
+          them as on any other. The finding names the raw file and row (file and row are
+          the raw export's, not an XPT file's).""",
+          """Correct the raw value in the EDC and export again, or say in the spec what the
+          value means (a value map, a codelist synonym); the message says which."""),
+    _rule("CM0702", "run", WARNING, "The outcomes report left something out",
+          """The outcomes report (OUT/report/index.html) is made from the packages a run
+          wrote; what it could not show (a dataset it could not read, an endpoint without
+          what its estimate needs, settings for another study) is a warning of the run,
+          counted with the others. The packages themselves are not affected.""",
+          """Follow the message: correct report.yaml, or the ADaM spec of the endpoint."""),
 ]
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _ALL}

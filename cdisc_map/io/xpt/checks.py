@@ -157,25 +157,27 @@ def padding_problems(columns: list[CheckedColumn], rows: int, dataset: str) -> l
 
     SAS pads the observations to whole 80-byte records with blanks, and counts observations
     from the file's length; so when an observation is shorter than 80 bytes and every value
-    of the last ones is blank text, they cannot be told from padding and are lost on reading.
+    of the last ones is blank text, they cannot be told from padding. ReadStat (behind
+    pyreadstat and R's haven) drops every blank observation at the end, whatever their
+    length; so in a dataset of text variables alone, blank observations at the end are
+    refused at any length, or another reader would get fewer observations than ours.
     """
     row_length = sum(column.length for column in columns)
-    if not rows or not columns or row_length >= 80 or not all(column.is_text for column in columns):
+    if not rows or not columns or not all(column.is_text for column in columns):
         return []
     blank = np.ones(rows, dtype=bool)
     for column in columns:
         empty = np.array([value == "" for value in column.distinct] + [True], dtype=bool)
         blank &= empty[column.codes]
-    trailing = rows - (int(np.flatnonzero(~blank)[-1]) + 1 if (~blank).any() else 0)
-    length = -(-rows * row_length // 80) * 80
-    fewest = (length - 80) // row_length + 1
-    lost = min(trailing, rows - fewest)
+    lost = rows - (int(np.flatnonzero(~blank)[-1]) + 1 if (~blank).any() else 0)
     if lost <= 0:
         return []
+    why = (f"in a file whose observations are {row_length} bytes long (under 80), readers take them for "
+           "padding and drop them" if row_length < 80 else
+           "ReadStat (pyreadstat, R's haven) takes them for padding and drops them")
     return [
         Problem(
-            f"the last {lost} observation(s) are blank in every variable: in a file whose observations are "
-            f"{row_length} bytes long (under 80), readers take them for padding and drop them",
+            f"the last {lost} observation(s) are blank in every variable: {why}",
             dataset=dataset,
             row=rows - lost + 1,
             hint="Drop the blank observations (they hold no data)",

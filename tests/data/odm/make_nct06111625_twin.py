@@ -1,6 +1,6 @@
 """Write nct06111625-forms.xml: three forms of the bundled NCT06111625 export as one ODM 1.3 file.
 
-The demographics, response and survival forms of `fixtures/nct06111625/`, as an EDC would
+The demographics, response and survival forms of `cdisc_map/studies/nct06111625/raw/`, as an EDC would
 export them in CDISC ODM-XML 1.3: the subject id as SubjectKey and the site as SiteRef
 (instead of the DM.SUBJID/Subject and DM.SITEID columns), each disease assessment in the
 study event of its visit (the unscheduled ones in a repeating event), items named by the
@@ -18,7 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[3]
-EXPORT = ROOT / "fixtures" / "nct06111625"
+EXPORT = ROOT / "cdisc_map" / "studies" / "nct06111625" / "raw"
 TARGET = Path(__file__).resolve().parent / "nct06111625-forms.xml"
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
 STAMP = "2026-06-30T00:00:00"
