@@ -149,7 +149,8 @@ def test_an_unknown_kind_reaching_the_engine_is_a_mapping_error():
 
 def test_apply_mapping_checks_the_mapping_against_the_registry_first():
     assert errors({"copy": "A", "of": "B"}, {"A": ["x"]}) == [
-        "X: copy takes no `of`. `of` is a parameter of age, epoch, sas_date, sas_datetime, study_day, visit, visitnum"]
+        "X: copy takes no `of`. `of` is a parameter of age, epoch, last_before_exposure, sas_date, sas_datetime, "
+        "study_day, visit, visitnum"]
 
 
 # --- whole builds ----------------------------------------------------------------------------
@@ -324,3 +325,16 @@ def test_a_codelist_that_depends_on_a_condition_checks_each_record_against_its_o
     found = [str(p) for p in run_study(study, out_dir=tmp_path / "out2").problems]
     wrong = [p for p in found if "DSDECOD value is not in the extensible codelist NCOMPLT" in p]
     assert wrong and "where DSCAT = 'DISPOSITION EVENT'" in wrong[0] and "'RANDOMIZED'" in wrong[0], found
+
+
+def test_last_before_exposure_skips_partial_dates_results_not_done_and_subjects_never_exposed():
+    built = {"USUBJID": ["S-1", "S-1", "S-1", "S-1", "S-2", "S-3"],
+             "VSTESTCD": ["SYSBP"] * 6,
+             "VSDTC": ["2024-03-01", "2024-03-04", "2024-03-04", "2024-03", "2024-03-01", "2024-03-01"],
+             "VSORRES": ["120", "118", "121", "119", "", "130"]}
+    dm = {"USUBJID": ["S-1", "S-2", "S-3"], "RFXSTDTC": ["2024-03-04T09:00", "2024-03-05", ""]}
+    flags = apply_mapping({"derive": "last_before_exposure", "of": "VSDTC", "results": ["VSORRES"],
+                           "by": ["VSTESTCD"]}, built=built, datasets={"DM": dm}, variable="VSLOBXFL")
+    # S-1: two records on the day of the first dose without a time, the later in key order wins; the
+    # partial 2024-03 never counts. S-2: its only record was not done. S-3: never exposed.
+    assert flags.tolist() == ["", "", "Y", "", "", ""]

@@ -102,4 +102,4 @@ def test_a_custom_domain_of_a_class_is_built_from_the_model():
     with pytest.raises(UnknownStandardError, match="give its class"):
         ig.dataset_for("XB")
     with pytest.raises(UnknownStandardError, match="SDTMIG may define it"):
-        ig.dataset_for("LB", cls="Findings")  # the bundled subset does not know LB, CDISC does
+        ig.dataset_for("EG", cls="Findings")  # the bundled subset does not know EG, CDISC does

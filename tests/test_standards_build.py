@@ -250,7 +250,10 @@ def test_define_xml_of_the_package_is_schema_valid(package):
 
 def test_without_the_published_ig_the_subset_says_what_to_install(tmp_path):
     study = make_study(tmp_path / "study")
+    (study / "sdtm" / "eg.yaml").write_text(  # EG: a domain the subset does not carry (LB it does)
+        "dataset: EG\nkeys: [STUDYID, USUBJID]\nsources: [{form: demographics}]\nvariables:\n"
+        "  STUDYID: {derive: studyid}\n  DOMAIN: {constant: EG}\n  USUBJID: {derive: usubjid}\n")
     with pytest.raises(ProblemsError) as caught:
         run_study(study, out_dir=tmp_path / "out")
     text = "\n".join(str(p) for p in caught.value.problems)
-    assert "no dataset 'LB'" in text and "standards import" in text
+    assert "no dataset 'EG'" in text and "standards import" in text

@@ -16,6 +16,17 @@ ADDED_TERMS = [("C66797", ""), ("C25370", "C66797"), ("C25532", "C66797"), ("C61
                ("C49618", "C66734"), ("C49619", "C66734"), ("C49620", "C66734"), ("C49621", "C66734"),
                ("C70793", "C78735")]
 
+#: The codelists the second bundled study (NCT03036124) brought in: the codelist row and every term of each.
+SECOND_STUDY_CODELISTS = ("LBTESTCD", "LBTEST", "LBSTRESC", "NRIND", "SPECTYPE", "SPECCOND", "METHOD", "VSTESTCD",
+                          "VSTEST", "VSRESU", "POSITION", "IECAT", "CNTMODE", "MHEDTTYP")
+#: The terms it added to codelists the first study had already.
+SECOND_STUDY_TERMS = {
+    "DOMAIN": ("LB", "MH", "SV", "TA", "TE", "TI", "TV", "VS"),
+    "UNIT": ("mmol/L", "umol/L", "g/dL", "U/L", "mmHg", "cm"),
+    "TSPARMCD": ("COMPTRT", "RANDQT"),
+    "TSPARM": ("Comparative Treatment Name", "Randomization Quotient"),
+}
+
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -86,3 +97,41 @@ def test_added_ct_terms_are_the_published_terms(published_ct, code, codelist):
     facts = ("Codelist Extensible (Yes/No)", "Codelist Name", "CDISC Submission Value", "CDISC Synonym(s)",
              "NCI Preferred Term")
     assert [ours[(code, codelist)][f] for f in facts] == [published_ct[(code, codelist)][f] for f in facts]
+
+
+def read_ct(text: str) -> tuple[dict[str, dict], dict[str, dict[str, dict]]]:
+    """(short name -> codelist row, short name -> submission value -> term row) of an NCI EVS table."""
+    rows = list(csv.DictReader(io.StringIO(text), delimiter="\t"))
+    headers = {row["Code"]: row for row in rows if not row["Codelist Code"]}
+    codelists = {row["CDISC Submission Value"]: row for row in headers.values()}
+    terms: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        if row["Codelist Code"] in headers:
+            short = headers[row["Codelist Code"]]["CDISC Submission Value"]
+            terms.setdefault(short, {})[row["CDISC Submission Value"]] = row
+    return codelists, terms
+
+
+def test_the_second_study_s_codelists_and_terms_are_the_published_ones(shared_standards):
+    published = lzma.decompress((shared_standards / "sdtm-ct-2025-03-28.txt.xz").read_bytes()).decode("utf-8")
+    codelists, terms = read_ct(published)
+    our_codelists, our_terms = read_ct((DATA / "ct" / "sdtm-ct-2024-09-27.txt").read_text(encoding="utf-8"))
+    differences = []
+    wanted = {short: tuple(our_terms.get(short, {})) for short in SECOND_STUDY_CODELISTS} | SECOND_STUDY_TERMS
+    for short in SECOND_STUDY_CODELISTS:
+        mine, theirs = our_codelists[short], codelists.get(short)
+        if theirs is None:
+            differences.append(f"codelist {short}: not in CT 2025-03-28")
+            continue
+        for column in ("Code", "Codelist Extensible (Yes/No)", "Codelist Name"):
+            if mine[column] != theirs[column]:
+                differences.append(f"codelist {short} {column}: ours {mine[column]!r}, CT {theirs[column]!r}")
+    for short, values in wanted.items():
+        assert values, f"codelist {short} has no terms in the subset"
+        for value in values:
+            mine, theirs = our_terms[short][value], terms.get(short, {}).get(value)
+            if theirs is None:
+                differences.append(f"{short} {value!r}: no such submission value in CT 2025-03-28")
+            elif mine["Code"] != theirs["Code"]:
+                differences.append(f"{short} {value!r} code: ours {mine['Code']}, CT {theirs['Code']}")
+    assert not differences, f"{len(differences)} difference(s):\n" + "\n".join(differences)

@@ -15,16 +15,19 @@ FULL_CT = published_stand_in()  # the bundled CT standing in for the published p
 
 
 def lab_records() -> pd.DataFrame:
-    """A small LB: glucose and albumin for subjects 1 and 2, all consistent."""
+    """A small LB: sodium and creatinine for subjects 1 and 2, all consistent, with every Expected
+    variable of SDTMIG 3.4 (the reference ranges and indicator null, as a vendor may send them)."""
     rows = []
     for n in (1, 2):
         for seq, (code, name, result, unit, flag) in enumerate(
-                [("GLUC", "Glucose", "5.2", "mmol/L", "Y"), ("GLUC", "Glucose", "6.1", "mmol/L", ""),
-                 ("ALB", "Albumin", "40", "g/L", "Y")], start=1):
+                [("SODIUM", "Sodium", "139", "mmol/L", "Y"), ("SODIUM", "Sodium", "141", "mmol/L", ""),
+                 ("CREAT", "Creatinine", "80", "umol/L", "Y")], start=1):
             rows.append({"STUDYID": STUDY, "DOMAIN": "LB", "USUBJID": subject(n), "LBSEQ": float(seq),
                          "LBTESTCD": code, "LBTEST": name, "LBCAT": "CHEMISTRY", "LBORRES": result,
-                         "LBORRESU": unit, "LBSTRESC": result, "LBSTRESN": float(result),
-                         "LBSTRESU": unit, "LBBLFL": flag, "LBDTC": f"2024-03-0{seq}"})
+                         "LBORRESU": unit, "LBORNRLO": "", "LBORNRHI": "", "LBSTRESC": result,
+                         "LBSTRESN": float(result), "LBSTRESU": unit, "LBSTNRLO": np.nan, "LBSTNRHI": np.nan,
+                         "LBNRIND": "", "LBLOBXFL": flag, "LBBLFL": flag, "VISITNUM": float(seq),
+                         "LBDTC": f"2024-03-0{seq}"})
     return pd.DataFrame(rows)
 
 
@@ -49,7 +52,7 @@ def test_a_numeric_result_without_the_unit_its_test_has_elsewhere(sdtm: Path):
     write_lab(sdtm, frame)
     report = validate_path(sdtm)
     assert rows_of(report, "CM0225") == [(2, "LBORRESU"), (5, "LBORRESU"), (5, "LBSTRESU")]
-    assert "other GLUC results are in 'mmol/L'" in findings_of(report, "CM0225")[0].message
+    assert "other SODIUM results are in 'mmol/L'" in findings_of(report, "CM0225")[0].message
 
 
 def test_a_text_result_needs_no_unit(sdtm: Path):
@@ -74,7 +77,7 @@ def test_stresn_that_is_not_the_number_in_stresc(sdtm: Path):
 
 def test_baseline_flags(sdtm: Path):
     frame = lab_records()
-    frame.loc[1, "LBBLFL"] = "Y"   # a second GLUC baseline for subject 1
+    frame.loc[1, "LBBLFL"] = "Y"   # a second SODIUM baseline for subject 1
     frame.loc[5, "LBBLFL"] = "N"   # not Y or null
     write_lab(sdtm, frame)
     report = validate_path(sdtm)
@@ -90,14 +93,14 @@ def test_a_baseline_per_category_is_not_a_second_baseline(sdtm: Path):
 
 def test_test_codes_and_names(sdtm: Path):
     frame = lab_records()
-    frame.loc[0, ["LBTESTCD", "LBTEST"]] = ["GLUCOSE_FASTING", "Glucose, fasting"]  # longer than 8
-    frame.loc[3, ["LBTESTCD", "LBTEST"]] = ["1GLUC", "Glucose 1"]   # starts with a digit
-    frame.loc[[2, 5], "LBTEST"] = "Albumin " + "x" * 40            # longer than 40
-    frame.loc[4, "LBTEST"] = "Blood glucose"                       # a second name of GLUC
+    frame.loc[0, ["LBTESTCD", "LBTEST"]] = ["SODIUM_SERUM", "Sodium, serum"]  # longer than 8
+    frame.loc[3, ["LBTESTCD", "LBTEST"]] = ["1SODIUM", "Sodium 1"]   # starts with a digit
+    frame.loc[[2, 5], "LBTEST"] = "Creatinine " + "x" * 40         # longer than 40
+    frame.loc[4, "LBTEST"] = "Blood sodium"                        # a second name of SODIUM
     write_lab(sdtm, frame)
     report = validate_path(sdtm)
     assert rows_of(report, "CM0222") == [(1, "LBTESTCD"), (3, "LBTEST"), (4, "LBTESTCD"), (6, "LBTEST")]
-    assert rows_of(report, "CM0223") == [(5, "LBTESTCD")]  # GLUC has a second name
+    assert rows_of(report, "CM0223") == [(5, "LBTESTCD")]  # SODIUM has a second name
 
 
 def test_a_test_name_that_is_not_the_ct_partner_of_its_code(sdtm: Path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +19,13 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.core.distinct import per_distinct
+
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def is_number_text(text: Any) -> bool:
+    """True for text that is a plain number ("3", "-0.25", "1e-3"); "<5", "NEGATIVE", "" are not."""
+    return isinstance(text, str) and _NUMBER_TEXT.fullmatch(text.strip()) is not None
 
 
 def number_text(value: Any) -> str:

@@ -23,6 +23,7 @@ from cdisc_map.define.texts import Texts
 from cdisc_map.define.types import data_type
 from cdisc_map.define.values import Context, WhereClauses, codelists_by_condition, value_lists
 from cdisc_map.spec.submission import ADAM_PACKAGE, SDTM_PACKAGE, dictionaries, dictionary_of, documents
+from cdisc_map.standards.metadata import codelist_holds_all
 from define_xml import model
 
 CLASS_NAMES = {
@@ -110,7 +111,8 @@ def _variable(dataset: Dataset, variable: Variable, order: int, context: Context
     codelist_oid = None
     if dictionary is not None:
         codelist_oid = context.terms.dictionary(dictionary, kind)
-    elif variable.codelist and variable.type == "Char" and not codelists_by_condition(variable, dataset.frame):
+    elif variable.codelist and variable.type == "Char" and not codelists_by_condition(variable, dataset.frame) \
+            and codelist_holds_all(variable.name, values):
         codelist_oid = context.terms.ct(variable.codelist.split(" ")[0], values)
     origin = origin_of(variable, context.documents)
     method_oid = None

@@ -30,6 +30,7 @@ from cdisc_map.define.texts import Texts
 from cdisc_map.define.types import data_type
 from cdisc_map.spec import conditions
 from cdisc_map.spec.submission import where_checks
+from cdisc_map.standards.metadata import codelist_holds_all
 from cdisc_map.standards.value_domains import condition_codelists
 from define_xml import model
 
@@ -197,7 +198,7 @@ def _value_list(dataset: Dataset, variable: Variable, parent: model.Variable, gr
                                                oid=f"MT.{name}.{target}.{oid_part(key)}") if text
                           else parent.method_oid)
         codelist_oid = None
-        if group.codelist and variable.type == "Char":
+        if group.codelist and variable.type == "Char" and codelist_holds_all(target, values[present]):
             codelist_oid = context.terms.ct(group.codelist, values[present])
         where_oid = context.where.of(name, list(group.checks))
         entries.append(model.Variable(

@@ -271,6 +271,36 @@ def derive_seq(mapping: dict, records: Records, env: Environment, variable: str)
     return numbers.reindex(records.index).astype("float64")
 
 
+def derive_last_before_exposure(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
+    """--LOBXFL: "Y" on the last record per subject (and `by`) with a result on or before the first exposure.
+
+    Dates compare to the minute when both have a time, else by day (a record on the day of
+    the first exposure without a time counts as before it, as admiral's baseline flags
+    do); a partial date never counts. Ties at the same date and time go to the later
+    record in the dataset's key order, so each subject and test has one flag at most.
+    """
+    ref_var = mapping.get("ref", "RFXSTDTC")
+    own = records.variable(mapping["of"])
+    ref = records.variable(ref_var) if records.has_variable(ref_var) else _subject_value(records, env, ref_var)
+    own_day, own_minute = _day_and_minute(own)
+    ref_day, ref_minute = _day_and_minute(ref)
+    both_timed = ~np.isnan(own_minute) & ~np.isnan(ref_minute)
+    before = np.where(both_timed, (own_day < ref_day) | ((own_day == ref_day) & (own_minute <= ref_minute)),
+                      own_day <= ref_day)  # NaN (partial, or no exposure) compares False
+    has_result = np.zeros(len(own), dtype=bool)
+    for name in mapping["results"]:
+        has_result |= (records.variable(name).astype(str).str.strip() != "").to_numpy()
+    by = ["USUBJID", *mapping.get("by", [])]
+    frame = pd.DataFrame({f"by{i}": records.variable(name).to_numpy() for i, name in enumerate(by)})
+    frame["day"], frame["minute"], frame["position"] = own_day, np.nan_to_num(own_minute, nan=-1.0), np.arange(len(own))
+    candidates = frame[before & has_result].sort_values(
+        [*(f"by{i}" for i in range(len(by))), "day", "minute", "position"], kind="stable")
+    last = candidates.drop_duplicates([f"by{i}" for i in range(len(by))], keep="last")["position"].to_numpy()
+    result = np.full(len(own), "", dtype=object)
+    result[last] = "Y"
+    return pd.Series(result, index=records.index, dtype=object)
+
+
 def derive_epoch(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
     """EPOCH of a record from its date and the subject's epoch start dates, in the spec's order.
 
@@ -469,6 +499,7 @@ DERIVATIONS: dict[str, Implementation] = {
     "study_last_date": derive_study_last_date,
     "study_count": derive_study_count,
     "epoch": derive_epoch,
+    "last_before_exposure": derive_last_before_exposure,
     "visitnum": derive_visitnum,
     "visit": derive_visit,
     "visitdy": derive_visitdy,

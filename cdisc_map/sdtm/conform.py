@@ -17,7 +17,7 @@ from cdisc_map.mapping.engine import FORM, ROW
 from cdisc_map.spec import conditions
 from cdisc_map.spec.registry import extensions, method_name, method_text, origin_of
 from cdisc_map.spec.study import DatasetSpec
-from cdisc_map.standards.metadata import Standard, load_sdtmig
+from cdisc_map.standards.metadata import Standard, coded_values, load_sdtmig
 
 
 def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
@@ -110,9 +110,11 @@ def _codelist_problems(meta, values: pd.Series, mapping: dict | None, terminolog
     the first rule it meets; the others against the IG's codelist when the IG gives one.
     """
     problems: list[Problem] = []
+    values = coded_values(meta.name, values)  # a --STRESC's numeric results are no terms
     pending = pd.Series(True, index=values.index)
     for condition, name in rules:
-        holds = pending & conditions.evaluate(condition, lambda _kind, var: frame[var], frame.index).to_numpy()
+        holds = pending & conditions.evaluate(condition, lambda _kind, var: frame[var],
+                                              frame.index)[values.index].to_numpy()
         problems += _not_in(meta, values[holds], name, mapping, terminology, spec,
                             f" (where {conditions.describe(condition)})")
         pending &= ~holds

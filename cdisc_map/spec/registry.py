@@ -265,6 +265,29 @@ DERIVATIONS: tuple[Entry, ...] = (
           origin={SDTM: "Derived"}, result="number", needs_order=True,
           method="Sequential number within each {by}, in the dataset's key order.",
           example=Example({"derive": "seq"}, built={"USUBJID": ["S-001", "S-001", "S-002"]}, variable="AESEQ")),
+    Entry("last_before_exposure", DERIVATION, (SDTM,), "--LOBXFL: Y on the last record of each subject and "
+          "test with a result on or before the first exposure (RFXSTDTC), SDTMIG 3.4's Last Observation Before "
+          "Exposure Flag; null on every other record.",
+          params=(_p("of", required=True, meaning="The record's --DTC."),
+                  _p("results", required=True, meaning="The result variables, e.g. [LBORRES]: a record "
+                     "without any of them (not done) is never the last observation."),
+                  _p("by", meaning="The test variables the flag is per, within each subject, e.g. [LBTESTCD, "
+                     "LBSPEC]."),
+                  _p("ref", meaning="The first exposure: RFXSTDTC unless given; read from the dataset when it "
+                     "maps it, otherwise from the subject's DM record.")),
+          origin={SDTM: "Derived"}, result="flag", needs_order=True,
+          method="Y on the last record per subject and {by} with {results} and {of} on or before {ref}.",
+          doc="Dates compare to the minute when both have a time, else by day: a record on the day of the "
+              "first exposure with no time counts as before it. A partial date is never the last observation. "
+              "Of two records at the same last date and time, the later in the dataset's key order is "
+              "flagged: one record per subject and test has Y.",
+          example=Example({"derive": "last_before_exposure", "of": "LBDTC", "results": ["LBORRES"],
+                           "by": ["LBTESTCD"]},
+                          built={"USUBJID": ["S-001"] * 4, "LBTESTCD": ["ALT", "ALT", "ALT", "AST"],
+                                 "LBDTC": ["2024-02-20", "2024-03-05T07:30", "2024-03-19", "2024-03-05"],
+                                 "LBORRES": ["31", "35", "40", "22"]},
+                          datasets={"DM": {"USUBJID": ["S-001"], "RFXSTDTC": ["2024-03-05T08:00"]}},
+                          variable="LBLOBXFL")),
     Entry("study_first_date", DERIVATION, (SDTM,), "The earliest value of a variable over a whole dataset "
           "(TS SSTDTC: the first informed consent).",
           params=(_p("dataset", required=True), _p("var", required=True), _p("where")),

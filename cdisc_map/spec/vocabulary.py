@@ -83,6 +83,8 @@ WORDS: dict[str, Word] = {word.name: word for word in (
          "can stand for."),
     Word("of", "variable", "The variable the derivation is computed from."),
     Word("ref", "variable", "The reference date variable the derivation measures from."),
+    Word("results", "variables", "Result variables: a record counts only where at least one of them has a "
+         "value (a test not done has none)."),
     Word("start", "variable", "The start of an interval: a variable of the dataset (a time-to-event "
          "parameter's start is a source `{dataset, var}`)."),
     Word("end", "variable", "The end of an interval: a variable of the dataset."),

@@ -27,7 +27,11 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from cdisc_map.core.distinct import per_distinct
 from cdisc_map.core.problems import CdiscMapError
+from cdisc_map.core.text import is_number_text
 from cdisc_map.standards.home import StandardsHome, version_key
 from cdisc_map.standards.sdtm_model import MODEL_VERSION, ClassVariable, class_variables, general_class
 from cdisc_map.standards.store import read_json
@@ -78,6 +82,36 @@ class VariableMeta:
     @property
     def codelist_codes(self) -> tuple[str, ...]:
         return tuple(self.codelist_code.split())
+
+    @property
+    def codes_character_results(self) -> bool:
+        """True for --STRESC: its codelist (LBSTRESC C102580, ...) lists character results, and a
+        numeric result, which --STRESN carries as a number, is not one of its terms."""
+        return codes_character_results(self.name)
+
+
+def codes_character_results(name: str) -> bool:
+    """Whether the codelist of variable `name` lists character results only (--STRESC)."""
+    return name.endswith("STRESC")
+
+
+def coded_values(name: str, values: pd.Series) -> pd.Series:
+    """The values of variable `name` its codelist speaks for: all of them, except the numeric
+    results of a --STRESC (see `VariableMeta.codes_character_results`)."""
+    if not codes_character_results(name) or not len(values):
+        return values
+    return values[~per_distinct(values.astype(str), _numeric_mask)]
+
+
+def codelist_holds_all(name: str, values: pd.Series) -> bool:
+    """Whether every value of variable `name` is to be one of its codelist's terms; False for a
+    --STRESC holding numeric results. define.xml attaches a codelist to a variable, or a
+    value-level item, only where this holds, as a reader checks every value against it."""
+    return len(coded_values(name, values)) == len(values)
+
+
+def _numeric_mask(text: pd.Series) -> pd.Series:
+    return text.map(is_number_text).astype(bool)
 
 
 @dataclass(frozen=True)

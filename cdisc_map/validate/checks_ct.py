@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cdisc_map.core.text import is_number_text
+from cdisc_map.standards.metadata import codes_character_results
 from cdisc_map.standards.terminology import Codelist
 from cdisc_map.validate.columns import is_text, text
 from cdisc_map.validate.context import Context
@@ -36,9 +38,11 @@ def check_codelists(package: Package, ctx: Context) -> None:
             # An extensible codelist may carry the study's own terms, declared in define.xml.
             extensible = any(c.extensible for c in codelists)
             extended = declared_extensions(package, dataset.name, variable.name) if extensible else set()
+            numbers_exempt = codes_character_results(variable.name)  # --STRESC: numeric results are no terms
             valid = dataset.per_value(
                 variable.name,
-                lambda v, lists=codelists, ext=extended: v == "" or v in ext or any(v in c for c in lists),
+                lambda v, lists=codelists, ext=extended, exempt=numbers_exempt: (
+                    v == "" or v in ext or any(v in c for c in lists) or (exempt and is_number_text(v))),
                 True, dtype=bool)
             if valid.all():
                 continue
