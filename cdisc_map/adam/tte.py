@@ -429,11 +429,30 @@ def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version
         problems.append(Problem("PARAMN must be one-to-one with PARAMCD", dataset=DATASET, column="PARAMN"))
     adsl = _adsl(datasets)
     if adsl is not None:
-        wanted = [v.name for v in load_adamig(version).variables(DATASET)
-                  if v.name in adsl.columns and v.name not in COLUMNS[2:] and v.name != SUBJECT]
+        wanted = adsl_variables(list(adsl.columns), version)
         copies = adsl[[SUBJECT, *wanted]].assign(**{SUBJECT: text(adsl[SUBJECT])}).drop_duplicates(SUBJECT)
         frame = frame.drop(columns=[c for c in wanted if c in frame.columns]).merge(copies, on=SUBJECT, how="left")
     frame = _sorted_by_subject(frame, ["PARAMN"]).reset_index(drop=True)
+    dataset, found = _described(specs, frame, version)
+    return dataset, problems + found
+
+
+def adsl_variables(adsl_columns: list[str], version: str = "1.3") -> list[str]:
+    """The ADSL variables ADTTE carries: those of the ADaMIG ADTTE table that ADSL holds (SUBJID, flags, ...)."""
+    return [v.name for v in load_adamig(version).variables(DATASET)
+            if v.name in adsl_columns and v.name not in COLUMNS[2:] and v.name != SUBJECT]
+
+
+def adtte_metadata(specs: list[dict], adsl_columns: list[str], version: str = "1.3") -> Dataset:
+    """ADTTE as its parameter specs describe it, without records: the variables (with those of ADSL it
+    carries), their metadata and the parameters' methods (for the spec workbook)."""
+    frame = pd.DataFrame(columns=COLUMNS + [v for v in adsl_variables(adsl_columns, version) if v not in COLUMNS])
+    dataset, _problems = _described(specs, frame, version)
+    return dataset
+
+
+def _described(specs: list[dict], frame: pd.DataFrame, version: str) -> tuple[Dataset, list[Problem]]:
+    """The records conformed to ADaMIG, with AVAL's and CNSR's methods and each parameter's method as comment."""
     conventions = sorted({s.get("aval", DEFAULT_AVAL) for s in specs if isinstance(s, dict)})
     methods = {
         "AVAL": f"{' or '.join(conventions) or DEFAULT_AVAL}, in days (as each parameter's spec states).",
@@ -442,7 +461,7 @@ def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version
     }
     dataset, found = conform_adam(DATASET, frame, version=version, methods=methods)
     dataset.comment = " ".join(tte_method(s) for s in specs if isinstance(s, dict) and not check_tte_spec(s))
-    return dataset, problems + found
+    return dataset, found
 
 
 def _adsl(datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
