@@ -34,7 +34,18 @@ from cdisc_map.standards.install import ImportReport, import_standards
 from cdisc_map.standards.metadata import bundled_sdtmig_versions
 from cdisc_map.standards.selection import Standards
 from cdisc_map.standards.terminology import TerminologyError, bundled_ct
-from cdisc_map.validate import NotAPackageError, exit_code, render, rules_text, validate_path
+from cdisc_map.validate import (
+    DEFAULT_MAX_PER_RULE,
+    FORMATS,
+    NotAPackageError,
+    exit_code,
+    render,
+    render_xlsx,
+    rules_text,
+    validate_path,
+    write_atomically,
+)
+from cdisc_map.validate.rules import write_rule_pages
 from cdisc_map.workbook.export import PACKAGES as SPEC_PACKAGES
 from cdisc_map.workbook.export import export_study
 from cdisc_map.workbook.layout import write_book
@@ -173,33 +184,67 @@ def convert(source: Path, target: Path, encoding: str | None) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "html"]), default="text",
-              show_default=True, help="Report format, printed on standard output.")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True,
+              help="Report format, printed on standard output (xlsx needs --output).")
+@click.option("--output", "output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report to this file (atomically) instead of standard output.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error", show_default=True,
               help="Exit 1 when there are findings at or above this severity.")
 @click.option("--ct", "ct_package", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
+              help="A CDISC CT package file (as NCI EVS publishes it) instead of the release the "
+                   "package declares, as installed; with neither, terminology findings are notices.")
 @click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
               help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
-def validate(path: Path, fmt: str, fail_on: str, ct_package: Path | None, standards_dir: Path | None) -> None:
+@click.option("--standard", help="The IG version to check against instead of the one define.xml declares: "
+                                 "\"3.2\" or \"SDTMIG 3.2\" for SDTM packages, \"ADaMIG 1.1\" for ADaM ones.")
+@click.option("--define", "define", type=click.Path(path_type=Path, dir_okay=False),
+              help="The package's define.xml, when it is not in the package folder.")
+@click.option("--encoding", help="Text encoding of the XPT files (default: UTF-8 when valid, else "
+                                 "Windows-1252, else latin-1, per file).")
+@click.option("--max-per-rule", type=click.IntRange(min=0), default=DEFAULT_MAX_PER_RULE, show_default=True,
+              help="Findings shown per rule and file in text, values (each with its count and "
+                   "sample records) in HTML; 0 shows all. JSON, JUnit and xlsx keep every finding.")
+def validate(path: Path, fmt: str, output: Path | None, fail_on: str, ct_package: Path | None,
+             standard: str | None, define: Path | None, encoding: str | None, max_per_rule: int,
+             standards_dir: Path | None) -> None:
     """Check a package folder (XPTs + define.xml) or an OUT tree against the conformance rules.
 
     Exit status: 0 when nothing at or above --fail-on, 1 when there is, 2 when PATH cannot be read.
     """
+    if fmt == "xlsx" and output is None:
+        click.echo("Error: --format xlsx writes a workbook: give the file with --output", err=True)
+        sys.exit(2)
     try:
         standards = Standards.from_options(standards_dir, ct_package)
         ct = standards.ct() if ct_package else None
-        report = validate_path(path, ct=ct, standards=standards)
+        report = validate_path(path, ct=ct, standard=standard, encoding=encoding, define=define,
+                               standards=standards)
     except (NotAPackageError, TerminologyError, OSError, ProblemsError, CdiscMapError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
-    click.echo(render(report, fmt, fail_on=fail_on))
+    content = render_xlsx(report) if fmt == "xlsx" else render(report, fmt, fail_on=fail_on,
+                                                               max_per_rule=max_per_rule)
+    if output is not None:
+        try:
+            write_atomically(output, content)
+        except OSError as exc:
+            click.echo(f"Error: cannot write {output}: {exc}", err=True)
+            sys.exit(2)
+        click.echo(f"{output}: {render(report, 'text', max_per_rule=0).rstrip().splitlines()[-1]}")
+    else:
+        click.echo(content)
     sys.exit(exit_code(report, fail_on=fail_on))
 
 
 @main.command()
-def rules() -> None:
+@click.option("--docs", "docs", type=click.Path(path_type=Path, file_okay=False),
+              help="Write the rule pages and their index (docs/rules/) into this folder.")
+def rules(docs: Path | None) -> None:
     """List the validation rules: id, severity, what each checks and which CDISC/FDA rule it mirrors."""
+    if docs is not None:
+        written = write_rule_pages(docs)
+        click.echo(f"Wrote {len(written)} files to {docs}.")
+        return
     click.echo(rules_text())
 
 

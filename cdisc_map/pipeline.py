@@ -34,7 +34,7 @@ from cdisc_map.spec.check import load_study
 from cdisc_map.standards.codelists import Terminology
 from cdisc_map.standards.selection import Standards
 from cdisc_map.validate import validate_path, write_reports
-from define_xml import write_define, write_stylesheet
+from define_xml import write_define, write_html, write_stylesheet
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,10 @@ class RunSummary:
 
 
 def write_define_files(define, folder: Path, created) -> None:
-    """define.xml and the stylesheet that renders it, side by side in the package folder."""
+    """define.xml, the stylesheet that renders it and the page it renders (define.html), side by side."""
     write_define(define, folder / "define.xml", created=created)
     write_stylesheet(folder)
+    write_html(folder / "define.xml")
 
 
 def run_study(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from define_xml.model import Define, DocumentRef, Variable
 
@@ -123,7 +123,35 @@ def check_references(define: Define) -> list[str]:
         missing_documents(f"method {method.oid}", method.documents)
     for comment in define.comments:
         missing_documents(f"comment {comment.oid}", comment.documents)
+    _result_problems(define, problems, set(definitions), where_clauses, comments, missing, missing_documents)
     return problems
+
+
+def _result_problems(define: Define, problems: list[str], items: set[str], where_clauses: set[str],
+                     comments: set[str], missing: Callable, missing_documents: Callable) -> None:
+    """Analysis Results Metadata: every dataset, variable, where clause and document it names exists."""
+    problems += _duplicates("result display", (d.oid for d in define.result_displays))
+    problems += _duplicates("analysis result", (r.oid for d in define.result_displays for r in d.results))
+    groups = {d.oid: {v.oid for v in d.variables} for d in define.datasets}
+    for display in define.result_displays:
+        owner = f"result display {display.oid}"
+        missing_documents(owner, display.documents)
+        if not display.results:
+            problems.append(f"{owner}: has no analysis results")
+        for result in display.results:
+            where = f"analysis result {result.oid}"
+            missing(where, "parameter variable", result.parameter_oid, items)
+            missing(where, "comment", result.datasets_comment_oid, comments)
+            missing_documents(where + " documentation", result.documentation_refs)
+            missing_documents(where + " programming code", result.code_refs)
+            if not result.datasets:
+                problems.append(f"{where}: names no analysis dataset")
+            for dataset in result.datasets:
+                missing(where, "dataset", dataset.dataset_oid, set(groups))
+                missing(where, "where clause", dataset.where_clause_oid, where_clauses)
+                for oid in dataset.variable_oids:
+                    if dataset.dataset_oid in groups and oid not in groups[dataset.dataset_oid]:
+                        problems.append(f"{where}: variable {oid!r} is not a variable of {dataset.dataset_oid}")
 
 
 def _duplicates(kind: str, values: Iterable[str]) -> list[str]:

@@ -6,6 +6,10 @@ them. Nothing here knows SDTM: names such as "Tabulation", "SDTMIG" or "FINDINGS
 values the caller supplies. OIDs are the caller's too, so two runs on the same
 metadata give the same file.
 
+Analysis Results Metadata (ARM 1.0) rides along as `ResultDisplay`s: each display (a
+table or figure) holds the analysis results shown in it, each result the datasets, the
+selection (a where clause), the variables analysed, its documentation and its code.
+
 A `Variable` carries both halves of what Define-XML splits in two: the definition
 (ItemDef: name, label, type, origin, codelist) and its use in one dataset or value
 list (ItemRef: order, mandatory, key sequence, method, role, where clauses). Two
@@ -239,6 +243,53 @@ class ValueList:
 
 
 @dataclass
+class AnalysisDataset:
+    """A dataset an analysis result reads: the records its where clause selects, the variables it analyses."""
+
+    dataset_oid: str
+    where_clause_oid: str | None = None
+    variable_oids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AnalysisResult:
+    """One analysis result (arm:AnalysisResult): what it estimates, from which records, by which code.
+
+    `reason` and `purpose` take the ARM terms ("SPECIFIED IN PROTOCOL", "PRIMARY OUTCOME
+    MEASURE") or the sponsor's own; `parameter_oid` is the PARAMCD variable when the result
+    is about one parameter of a BDS dataset.
+    """
+
+    oid: str
+    description: str
+    reason: str
+    purpose: str
+    datasets: list[AnalysisDataset] = field(default_factory=list)
+    parameter_oid: str | None = None
+    datasets_comment_oid: str | None = None
+    documentation: str | None = None
+    documentation_refs: list[DocumentRef] = field(default_factory=list)
+    code_context: str | None = None
+    code: str | None = None
+    code_refs: list[DocumentRef] = field(default_factory=list)
+
+    @property
+    def has_code(self) -> bool:
+        return self.code is not None or bool(self.code_refs)
+
+
+@dataclass
+class ResultDisplay:
+    """A table, figure or listing (arm:ResultDisplay) and the analysis results it shows."""
+
+    oid: str
+    name: str
+    description: str
+    documents: list[DocumentRef] = field(default_factory=list)
+    results: list[AnalysisResult] = field(default_factory=list)
+
+
+@dataclass
 class Define:
     """Everything one define.xml says."""
 
@@ -257,6 +308,7 @@ class Define:
     value_lists: list[ValueList] = field(default_factory=list)
     where_clauses: list[WhereClause] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
+    result_displays: list[ResultDisplay] = field(default_factory=list)
     annotated_crf: list[DocumentRef] = field(default_factory=list)
     supplemental_docs: list[DocumentRef] = field(default_factory=list)
     originator: str | None = None

@@ -7,8 +7,9 @@ and writing it again gives the same bytes).
 A 2.0 file is read into the 2.1 model: its def:StandardName/def:StandardVersion become
 one IG standard, its def:Class attribute the dataset class, and its origin types CRF
 and eDT become Collected (source Investigator) and Collected (source Vendor), as the
-2.1 specification maps them. Parts of the ODM the model does not carry (such as
-Analysis Results Metadata, or a second def:Origin of a variable) are not read.
+2.1 specification maps them. Analysis Results Metadata (ARM 1.0, on either version) is
+read into `ResultDisplay`s. Parts of the ODM the model does not carry (such as a second
+def:Origin of a variable) are not read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from datetime import datetime
 from lxml import etree
 
 from define_xml.checks import DefineError
+from define_xml.legacy import detect, load_v1
 from define_xml.model import (
+    AnalysisDataset,
+    AnalysisResult,
     CodeList,
     CodeListItem,
     Comment,
@@ -31,12 +35,13 @@ from define_xml.model import (
     Method,
     PageRef,
     RangeCheck,
+    ResultDisplay,
     Standard,
     ValueList,
     Variable,
     WhereClause,
 )
-from define_xml.namespaces import DEF20, DEF21, ODM, XML, odm, xlink
+from define_xml.namespaces import ARM, DEF20, DEF21, ODM, XML, arm, odm, xlink
 from define_xml.schema import parse
 
 NCI_CONTEXT = "nci:ExtCodeID"
@@ -47,7 +52,13 @@ STANDARD_NAMES_20 = {"SDTM-IG": "SDTMIG", "ADaM-IG": "ADaMIG", "SEND-IG": "SENDI
 
 
 def load(path: str | os.PathLike) -> Define:
-    """The model of the define.xml at `path`; DefineError when it is not Define-XML 2.0/2.1."""
+    """The model of the define.xml at `path`; DefineError when it is not Define-XML 2.0/2.1.
+
+    A Define-XML 1.0 file is read by `define_xml.legacy.load_v1` (its `define_version`
+    is then "1.0.0").
+    """
+    if detect(path) == "1.0":
+        return load_v1(path)
     try:
         tree = parse(path)
     except etree.XMLSyntaxError as error:
@@ -152,6 +163,7 @@ class _Reader:
             where_clauses=[self.where_clause(w)
                            for w in self.children(mdv, "WhereClauseDef", self.ns)],
             documents=[self.document(leaf) for leaf in self.children(mdv, "leaf", self.ns)],
+            result_displays=self.result_displays(),
             annotated_crf=self.documents_of(mdv.find(self.d("AnnotatedCRF"))),
             supplemental_docs=self.documents_of(mdv.find(self.d("SupplementalDoc"))),
             originator=root.get("Originator"),
@@ -327,6 +339,45 @@ class _Reader:
                 for check in self.children(element, "RangeCheck")
             ],
             comment_oid=self.dget(element, "CommentOID"),
+        )
+
+    def result_displays(self) -> list[ResultDisplay]:
+        holder = self.mdv.find(arm("AnalysisResultDisplays"))
+        if holder is None:
+            return []
+        return [
+            ResultDisplay(oid=display.get("OID"), name=display.get("Name"), description=self.text(display) or "",
+                          documents=self.document_refs(display),
+                          results=[self.analysis_result(r) for r in self.children(display, "AnalysisResult", ARM)])
+            for display in self.children(holder, "ResultDisplay", ARM)
+        ]
+
+    def analysis_result(self, element: etree._Element) -> AnalysisResult:
+        datasets = element.find(arm("AnalysisDatasets"))
+        documentation = element.find(arm("Documentation"))
+        code = element.find(arm("ProgrammingCode"))
+        code_text = code.find(arm("Code")) if code is not None else None
+        used = []
+        for dataset in self.children(datasets, "AnalysisDataset", ARM) if datasets is not None else []:
+            where = dataset.find(self.d("WhereClauseRef"))
+            used.append(AnalysisDataset(
+                dataset_oid=dataset.get("ItemGroupOID"),
+                where_clause_oid=where.get("WhereClauseOID") if where is not None else None,
+                variable_oids=[v.get("ItemOID") for v in self.children(dataset, "AnalysisVariable", ARM)],
+            ))
+        return AnalysisResult(
+            oid=element.get("OID"),
+            description=self.text(element) or "",
+            reason=element.get("AnalysisReason"),
+            purpose=element.get("AnalysisPurpose"),
+            datasets=used,
+            parameter_oid=element.get("ParameterOID"),
+            datasets_comment_oid=self.dget(datasets, "CommentOID") if datasets is not None else None,
+            documentation=self.text(documentation) if documentation is not None else None,
+            documentation_refs=self.document_refs(documentation) if documentation is not None else [],
+            code_context=code.get("Context") if code is not None else None,
+            code=(code_text.text or "") if code_text is not None else None,
+            code_refs=self.document_refs(code) if code is not None else [],
         )
 
     def document(self, leaf: etree._Element) -> Document:

@@ -1,8 +1,10 @@
 """Validate a define.xml against the official Define-XML schema.
 
 The schemas are the CDISC ones that ship in the odmlib package (Define-XML 2.0 and
-2.1 on ODM 1.3.2); the version is chosen by the def: namespace the file uses. XML is
-parsed without external entities or network access: a define.xml comes from anywhere.
+2.1 on ODM 1.3.2, and Analysis Results Metadata 1.0 on each); the version is chosen by
+the def: namespace the file uses, and a file with arm: elements is validated against
+the ARM schema, which includes Define-XML's. XML is parsed without external entities or
+network access: a define.xml comes from anywhere.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from define_xml.namespaces import DEF20
+from define_xml.namespaces import ARM, DEF20
 
 SCHEMA_FILES = {
     "2.1": ("define", "2.1", "define2-1-0.xsd"),
     "2.0": ("define", "2.0", "define2-0-0.xsd"),
+    # ARM 1.0 as published pairs with Define-XML 2.0; odmlib's variant pairs it with 2.1.
+    "2.1+arm": ("arm", "1.0-define2.1", "arm1-0-0.xsd"),
+    "2.0+arm": ("arm", "1.0", "arm1-0-0.xsd"),
 }
 
 
@@ -29,7 +34,7 @@ def safe_parser() -> etree.XMLParser:
 
 
 def schema_path(version: str = "2.1") -> Path:
-    """The official schema file of a Define-XML version, from the odmlib package."""
+    """The official schema file of a Define-XML version ("2.1", "2.0", "2.1+arm", "2.0+arm"), from odmlib."""
     spec = importlib.util.find_spec("odmlib")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the odmlib package (which ships the Define-XML schemas) is not installed")
@@ -54,6 +59,13 @@ def define_version(tree: etree._ElementTree | etree._Element) -> str:
     return "2.0" if DEF20 in root.nsmap.values() else "2.1"
 
 
+def schema_version(tree: etree._ElementTree | etree._Element) -> str:
+    """The key of the schema a document is validated against: its Define-XML version, "+arm" with ARM."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    has_arm = ARM in root.nsmap.values() or next(root.iter(f"{{{ARM}}}*"), None) is not None
+    return define_version(root) + ("+arm" if has_arm else "")
+
+
 def validate(
     source: str | os.PathLike | bytes | etree._ElementTree | etree._Element,
 ) -> list[str]:
@@ -69,7 +81,7 @@ def validate(
             tree = parse(source)
         except etree.XMLSyntaxError as error:
             return [f"line {error.lineno}: not well-formed XML: {error.msg}"]
-    schema = load_schema(define_version(tree))
+    schema = load_schema(schema_version(tree))
     if schema.validate(tree):
         return []
     return [f"line {error.line}: {error.message}" for error in schema.error_log]

@@ -18,18 +18,20 @@ from lxml import etree
 
 from define_xml.checks import DefineError, check_references
 from define_xml.model import (
+    AnalysisResult,
     CodeList,
     Comment,
     Dataset,
     Define,
     DocumentRef,
     Method,
+    ResultDisplay,
     Standard,
     ValueList,
     Variable,
     WhereClause,
 )
-from define_xml.namespaces import DEF21, NSMAP_21, XML, odm, xlink
+from define_xml.namespaces import DEF21, NSMAP_21, NSMAP_21_ARM, XML, arm, odm, xlink
 
 NCI_CONTEXT = "nci:ExtCodeID"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -81,7 +83,8 @@ def format_datetime(stamp: datetime) -> str:
 
 def build_tree(define: Define, created: datetime) -> etree._Element:
     """The ODM root element of the define."""
-    root = etree.Element(odm("ODM"), nsmap=NSMAP_21)
+    # The arm: namespace is declared only by a define that has Analysis Results Metadata.
+    root = etree.Element(odm("ODM"), nsmap=NSMAP_21_ARM if define.result_displays else NSMAP_21)
     _attrs(
         root,
         ODMVersion="1.3.2",
@@ -127,6 +130,10 @@ def build_tree(define: Define, created: datetime) -> etree._Element:
         _comment(mdv, comment)
     for document in define.documents:
         _leaf(mdv, document.leaf_id, document.href, document.title)
+    if define.result_displays:
+        displays = etree.SubElement(mdv, arm("AnalysisResultDisplays"))
+        for display in define.result_displays:
+            _result_display(displays, display)
     return root
 
 
@@ -281,6 +288,39 @@ def _comment(parent: etree._Element, comment: Comment) -> None:
     element = etree.SubElement(parent, _def("CommentDef"), OID=comment.oid)
     _description(element, comment.text)
     _document_refs(element, comment.documents)
+
+
+def _result_display(parent: etree._Element, display: ResultDisplay) -> None:
+    element = etree.SubElement(parent, arm("ResultDisplay"), OID=display.oid, Name=display.name)
+    _description(element, display.description)
+    _document_refs(element, display.documents)
+    for result in display.results:
+        _analysis_result(element, result)
+
+
+def _analysis_result(parent: etree._Element, result: AnalysisResult) -> None:
+    element = etree.SubElement(parent, arm("AnalysisResult"), OID=result.oid)
+    _attrs(element, ParameterOID=result.parameter_oid, AnalysisReason=result.reason,
+           AnalysisPurpose=result.purpose)
+    _description(element, result.description)
+    datasets = etree.SubElement(element, arm("AnalysisDatasets"))
+    _def_attrs(datasets, CommentOID=result.datasets_comment_oid)
+    for dataset in result.datasets:
+        used = etree.SubElement(datasets, arm("AnalysisDataset"), ItemGroupOID=dataset.dataset_oid)
+        if dataset.where_clause_oid:
+            etree.SubElement(used, _def("WhereClauseRef"), WhereClauseOID=dataset.where_clause_oid)
+        for oid in dataset.variable_oids:
+            etree.SubElement(used, arm("AnalysisVariable"), ItemOID=oid)
+    if result.documentation is not None or result.documentation_refs:
+        documentation = etree.SubElement(element, arm("Documentation"))
+        _description(documentation, result.documentation or "")
+        _document_refs(documentation, result.documentation_refs)
+    if result.has_code:
+        code = etree.SubElement(element, arm("ProgrammingCode"))
+        _attrs(code, Context=result.code_context)
+        if result.code is not None:
+            etree.SubElement(code, arm("Code")).text = result.code
+        _document_refs(code, result.code_refs)
 
 
 def _leaf(parent: etree._Element, leaf_id: str, href: str, title: str) -> None:

@@ -8,8 +8,13 @@ SOURCE_DATE_EPOCH set) and its SDTM built in memory once (`bundled_sdtm`): tests
 only read what a run gives share them, so the suite pays for a conversion once.
 The validator tests share a synthetic clean package built once per module, and a
 fresh copy of it (whole OUT tree, SDTM folder or ADaM folder) for each test to damage.
+They copy the same small package hundreds of times and damage one file of it; reading
+an XPT file costs pyreadstat tens of milliseconds however small it is, so the files the
+validator and the sample's define.xml writer read are memoised by their bytes (a
+damaged copy has other bytes, and is read again).
 """
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -17,10 +22,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import test_validate_sample
 from click.testing import CliRunner
 from test_validate_sample import adam_folder, clean_package, sdtm_folder
 
+import cdisc_map.validate.loader
 from cdisc_map.cli import main
+from cdisc_map.io.xpt import read_xpt
 from cdisc_map.sdtm.build import build_sdtm
 from cdisc_map.spec.check import load_study
 from cdisc_map.standards.home import HOME_VARIABLE, StandardsHome
@@ -32,6 +40,22 @@ BUNDLED_STUDY = ROOT / "mappings" / "nct06111625"
 EPOCH = "1767225600"
 PACKAGES = Path("m5") / "datasets" / "nct06111625"
 SHARED_STANDARDS = ROOT.parent / "shared" / "standards"
+
+_READ: dict[tuple[bytes, str | None], tuple] = {}
+
+
+def read_xpt_by_content(path, *, encoding=None):
+    key = (hashlib.sha1(Path(path).read_bytes()).digest(), encoding)
+    if key not in _READ:
+        _READ[key] = read_xpt(path, encoding=encoding)
+    frame, meta = _READ[key]
+    return frame.copy(), meta
+
+
+@pytest.fixture(autouse=True)
+def memoised_xpt_reads(monkeypatch):
+    monkeypatch.setattr(cdisc_map.validate.loader, "read_xpt", read_xpt_by_content)
+    monkeypatch.setattr(test_validate_sample, "read_xpt", read_xpt_by_content)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -172,8 +172,9 @@ def test_sdtm_dtc_text_is_date_or_datetime_and_numbers_are_typed(out: Path):
 
 def test_define_xml_points_at_the_xpt_when_both_are_written(out: Path):
     for folder in packages(out):
-        hrefs = [leaf.get("{http://www.w3.org/1999/xlink}href")
-                 for leaf in etree.parse(str(folder / "define.xml")).iter("{http://www.cdisc.org/ns/def/v2.1}leaf")]
+        # the datasets' leaves (a define.xml also links documents: the protocol, an aCRF)
+        hrefs = [leaf.get("{http://www.w3.org/1999/xlink}href") for leaf in etree.parse(str(folder / "define.xml"))
+                 .iterfind(".//{http://www.cdisc.org/ns/odm/v1.3}ItemGroupDef/{http://www.cdisc.org/ns/def/v2.1}leaf")]
         assert hrefs and all(href.endswith(".xpt") for href in hrefs)
 
 

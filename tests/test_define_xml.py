@@ -13,6 +13,8 @@ import pytest
 from lxml import etree
 
 from define_xml import (
+    AnalysisDataset,
+    AnalysisResult,
     CodeList,
     CodeListItem,
     Comment,
@@ -24,6 +26,7 @@ from define_xml import (
     Method,
     PageRef,
     RangeCheck,
+    ResultDisplay,
     Standard,
     ValueList,
     Variable,
@@ -33,9 +36,10 @@ from define_xml import (
     to_bytes,
     validate,
     write_define,
+    write_html,
     write_stylesheet,
 )
-from define_xml.schema import schema_path
+from define_xml.schema import schema_path, schema_version
 from define_xml.stylesheet import stylesheet_bytes
 
 DATA = Path(__file__).resolve().parent / "data" / "define"
@@ -592,3 +596,149 @@ def test_chromium_shows_the_page_rendered_by_lxml(written: Path, chromium):
     page = written.with_name("define.html")
     page.write_text(render_html(written), encoding="utf-8")
     check_rendered_page(lxml.html.fromstring(chromium(page)))
+
+
+# -- Analysis Results Metadata -------------------------------------------------------
+def analysis_define() -> Define:
+    """The sample define as an analysis package with one result display (ARM 1.0)."""
+    define = sample_define()
+    define.where_clauses.append(WhereClause("WC.RS.ARM", [
+        RangeCheck("IT.RS.RSTESTCD", "EQ", ["OVRLRESP"]), RangeCheck("IT.RS.RSORRES", "IN", ["CR", "CR MRD-"])]))
+    define.result_displays = [ResultDisplay(
+        "RD.T1", "Table 14.2.1", "Best overall response", documents=[DocumentRef("LF.csdrg", [PageRef(pages="9")])],
+        results=[AnalysisResult(
+            "AR.T1.CR", "Complete remission rate with its exact 95% CI", "SPECIFIED IN PROTOCOL",
+            "PRIMARY OUTCOME MEASURE", parameter_oid="IT.RS.RSTESTCD",
+            datasets=[AnalysisDataset("IG.RS", "WC.RS.ARM", ["IT.RS.RSORRES", "IT.RS.RSTESTCD"])],
+            datasets_comment_oid="COM.DM", documentation="Clopper-Pearson interval.",
+            documentation_refs=[DocumentRef("LF.csdrg", [PageRef(pages="12 13")])],
+            code_context="R 4.4", code='binom.test(sum(cr), n)',
+            code_refs=[DocumentRef("LF.acrf")])])]
+    return define
+
+
+def test_analysis_results_are_valid_against_the_arm_schema_from_odmlib(tmp_path: Path):
+    content = to_bytes(analysis_define(), CREATED)
+    tree = etree.fromstring(content)
+    assert schema_version(tree) == "2.1+arm"
+    assert "arm" in schema_path("2.1+arm").parts and "odmlib" in schema_path("2.1+arm").parts
+    assert validate(content) == []
+    arm = {"arm": "http://www.cdisc.org/ns/arm/v1.0", **NS}
+    result = tree.xpath("//arm:ResultDisplay/arm:AnalysisResult", namespaces=arm)[0]
+    assert result.get("ParameterOID") == "IT.RS.RSTESTCD"
+    assert result.xpath("arm:AnalysisDatasets/arm:AnalysisDataset/def:WhereClauseRef/@WhereClauseOID",
+                        namespaces=arm) == ["WC.RS.ARM"]
+    assert result.xpath("arm:ProgrammingCode/arm:Code/text()", namespaces=arm) == ["binom.test(sum(cr), n)"]
+    # ARM comes last in MetaDataVersion, after the leaves, as the ARM schema's sequence requires.
+    assert etree.QName(tree.find(".//odm:MetaDataVersion", NS)[-1]).localname == "AnalysisResultDisplays"
+
+
+def test_a_define_without_analysis_results_declares_no_arm_namespace(written: Path):
+    root = etree.parse(str(written)).getroot()
+    assert "arm" not in root.nsmap and schema_version(root) == "2.1"
+
+
+def test_the_arm_schema_catches_what_the_define_schema_would_let_through():
+    content = to_bytes(analysis_define(), CREATED).replace(b' AnalysisPurpose="PRIMARY OUTCOME MEASURE"', b"")
+    assert any("AnalysisPurpose" in problem for problem in validate(content))
+
+
+def test_analysis_results_read_back_and_write_the_same_bytes(tmp_path: Path):
+    path = tmp_path / "define.xml"
+    write_define(analysis_define(), path, created=CREATED)
+    loaded = load(path)
+    assert loaded.result_displays == analysis_define().result_displays
+    again = tmp_path / "again.xml"
+    write_define(loaded, again)
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_broken_analysis_result_references_are_all_reported():
+    define = analysis_define()
+    result = define.result_displays[0].results[0]
+    result.parameter_oid = "IT.RS.NOPE"
+    result.datasets[0] = AnalysisDataset("IG.XX", "WC.NOPE", ["IT.RS.RSORRES"])
+    result.code_refs = [DocumentRef("LF.program")]
+    define.result_displays.append(ResultDisplay("RD.T1", "Again", "Twice", results=[]))
+    with pytest.raises(DefineError) as caught:
+        to_bytes(define, CREATED)
+    problems = "\n".join(caught.value.problems)
+    for expected in ("parameter variable 'IT.RS.NOPE'", "dataset 'IG.XX'", "where clause 'WC.NOPE'",
+                     "document 'LF.program'", "result display 'RD.T1' is defined 2 times",
+                     "result display RD.T1: has no analysis results"):
+        assert expected in problems
+    define = analysis_define()
+    define.result_displays[0].results[0].datasets[0].variable_oids = ["IT.DM.AGE"]
+    with pytest.raises(DefineError, match="'IT.DM.AGE' is not a variable of IG.RS"):
+        to_bytes(define, CREATED)
+
+
+# -- the page: every target links back -------------------------------------------------
+def test_every_internal_link_of_the_page_resolves_to_one_element(tmp_path: Path):
+    path = tmp_path / "define.xml"
+    write_define(analysis_define(), path, created=CREATED)
+    page = lxml.html.fromstring(render_html(path))
+    ids = page.xpath("//@id")
+    assert len(ids) == len(set(ids))
+    links = [href[1:] for href in page.xpath("//a/@href") if href.startswith("#")]
+    assert links and set(links) <= set(ids)
+    # The ItemDef STUDYID is used by DM and RS: each row has an id of its own.
+    assert {"IG.DM.IT.STUDYID", "IG.RS.IT.STUDYID"} <= set(ids)
+
+
+def test_codelists_methods_comments_and_value_lists_link_back_to_their_variables(written: Path):
+    page = lxml.html.fromstring(render_html(written))
+
+    def used_by(element_id: str) -> list[str]:
+        return page.xpath(f"//*[@id='{element_id}']//div[@class='used-by']/a/@href")
+
+    assert used_by("CL.SEX") == ["#IT.DM.SEX"]
+    assert used_by("CL.OVRLRESP") == ["#IT.RS.RSORRES.OVRLRESP"]
+    assert used_by("MT.AGE") == ["#IT.DM.AGE"]
+    assert used_by("COM.DM") == ["#IG.DM"]
+    assert used_by("COM.RSSTRESN") == ["#IT.RS.RSSTRESN"]
+    assert page.xpath("//h3[@id='VL.RS.RSORRES']/a/@href") == ["#IT.RS.RSORRES"]
+    assert page.xpath("//h3[@id='VL.RS.RSORRES']/a/text()") == ["RS.RSORRES"]
+    assert "(RSTESTCD EQ OVRLRESP)" in page.xpath("string(//*[@id='CL.OVRLRESP']//div[@class='used-by'])")
+    assert page.xpath("//tr[@id='IT.RS.RSORRES']//a[@class='value-list']/@href") == ["#VL.RS.RSORRES"]
+
+
+def test_a_predecessor_in_the_same_define_is_a_link_and_its_source_names_the_copies(written: Path, tmp_path: Path):
+    define = sample_define()
+    define.datasets[1].variables.append(Variable(
+        "IT.RS.AGE", "AGE", "Age", "integer", length=3, origin_type="Predecessor", origin_description="DM.AGE"))
+    define.datasets[1].variables.append(Variable(
+        "IT.RS.RACE", "RACE", "Race", "text", length=5, origin_type="Predecessor", origin_description="DM.RACE"))
+    path = tmp_path / "define.xml"
+    write_define(define, path, created=CREATED)
+    page = lxml.html.fromstring(render_html(path))
+    assert page.xpath("//tr[@id='IT.RS.AGE']//a[@class='predecessor']/@href") == ["#IT.DM.AGE"]
+    assert page.xpath("//tr[@id='IT.DM.AGE']//div[@class='used-by']/a/@href") == ["#IT.RS.AGE"]
+    # DM.RACE is not in this define: the description stays text.
+    assert page.xpath("//tr[@id='IT.RS.RACE']//a[@class='predecessor']") == []
+    assert "Predecessor: DM.RACE" in page.xpath("string(//tr[@id='IT.RS.RACE'])")
+
+
+def test_the_page_shows_the_analysis_results_with_links_into_the_datasets(tmp_path: Path):
+    path = tmp_path / "define.xml"
+    write_define(analysis_define(), path, created=CREATED)
+    html = render_html(path)
+    assert html.startswith("<!DOCTYPE html>")
+    page = lxml.html.fromstring(html)
+    assert page.xpath("//nav[@id='toc']//a[@href='#RD.T1']/text()") == ["Table 14.2.1"]
+    result = page.xpath("//table[@id='AR.T1.CR']")[0]
+    text = " ".join(result.text_content().split())
+    for expected in ("Complete remission rate", "SPECIFIED IN PROTOCOL", "PRIMARY OUTCOME MEASURE",
+                     "RS where RSTESTCD EQ OVRLRESP and RSORRES IN (CR, CR MRD-)", "Clopper-Pearson interval.",
+                     "R 4.4", "binom.test(sum(cr), n)"):
+        assert expected in text
+    assert result.xpath(".//a[@class='dataset']/@href") == ["#IG.RS"]
+    assert result.xpath(".//a[contains(@class, 'analysis-variable')]/@href") == ["#IT.RS.RSORRES", "#IT.RS.RSTESTCD"]
+    assert "csdrg.pdf#page=12" in result.xpath(".//a/@href")
+
+
+def test_write_html_puts_the_rendered_page_beside_the_define(written: Path):
+    path = write_html(written)
+    assert path == written.with_name("define.html")
+    assert path.read_text(encoding="utf-8") == render_html(written)
+    assert sorted(p.name for p in written.parent.iterdir()) == ["define.html", "define.xml"]

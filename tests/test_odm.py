@@ -174,7 +174,7 @@ def test_twin_study_is_valid_and_converts_to_the_same_packages(twin_study: Path,
     run_study(twin_study, out_dir=tmp_path / "odm")
     run_study(STUDY, out_dir=tmp_path / "csv")
     written = sorted(p.relative_to(tmp_path / "csv") for p in (tmp_path / "csv" / "m5").rglob("*") if p.is_file())
-    assert len(written) == 17  # 13 datasets and two define.xml with their stylesheets
+    assert len(written) == 19  # 13 datasets and two define.xml with their stylesheets and define.html
     for relative in written:
         assert (tmp_path / "odm" / relative).read_bytes() == (tmp_path / "csv" / relative).read_bytes(), relative
 

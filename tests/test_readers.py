@@ -10,8 +10,11 @@ import openpyxl
 import pandas as pd
 import pyreadstat
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cdisc_map.core.problems import ProblemsError
+from cdisc_map.io import readers
 from cdisc_map.io.readers import RawForm, read_form
 
 DATA = Path(__file__).parent / "data"
@@ -405,3 +408,60 @@ def test_xpt_in_another_encoding_needs_it_named(tmp_path):
     with pytest.raises(ProblemsError, match="text encoding"):
         read_form(path)
     assert read_form(path, encoding="latin1").frame["SITE"].tolist() == ["Clinéca"]
+
+
+def test_xpt_times_and_other_date_formats_as_text(tmp_path):
+    path = tmp_path / "vs.xpt"
+    source = pd.DataFrame({
+        "VSDT": [23440.0, np.nan],  # YYMMDD10. shows a date
+        "VSTM": [52200.0, 86399.4],  # TIME8. shows a time of day: 14:30:00, 23:59:59
+        "VSDTM": [2025268200.5, -1.0],  # E8601DT19.: half a second rounds up; before 1960 too
+    })
+    pyreadstat.write_xport(source, str(path), table_name="VS", file_format_version=5,
+                           variable_format={"VSDT": "YYMMDD10.", "VSTM": "TIME8.", "VSDTM": "E8601DT19."})
+    assert read_form(path).frame.to_dict("list") == {
+        "VSDT": ["2024-03-05", ""],
+        "VSTM": ["14:30:00", "23:59:59"],
+        "VSDTM": ["2024-03-05T14:30:01", "1959-12-31T23:59:59"],
+    }
+
+
+def test_damaged_xpt_says_where(tmp_path):
+    path = tmp_path / "dm.xpt"
+    pyreadstat.write_xport(pd.DataFrame({"SUBJID": ["001"]}), str(path), table_name="DM", file_format_version=5)
+    path.write_bytes(path.read_bytes()[:700])
+    with pytest.raises(ProblemsError, match="cannot read as SAS transport .*NAMESTR records end early"):
+        read_form(path)
+
+
+PLAIN_FIELD = st.text(alphabet=st.sampled_from("ab 1.-"), max_size=5)
+CSV_FIELD = st.one_of(
+    PLAIN_FIELD, PLAIN_FIELD, PLAIN_FIELD, PLAIN_FIELD, PLAIN_FIELD, PLAIN_FIELD,
+    st.sampled_from(["", "NA", "001", "2.50", '"quoted, with comma"', '"say ""hi"""', '"two\nlines"', '"ab"c',
+                     'a"b', "x\ry", '"Café, au lait"', "naïve"]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), width=st.integers(min_value=1, max_value=4), newline=st.sampled_from(["\n", "\r\n"]),
+       end=st.sampled_from(["", "\n", "\n", "\n\n"]))
+def test_csv_fast_path_reads_exactly_what_the_csv_module_reads(tmp_path, monkeypatch, data, width, newline, end):
+    # Mostly well-formed files (which take pandas' parser), some with a ragged row or odd quoting (the csv module)
+    header = data.draw(st.lists(st.text(alphabet="ABC", min_size=1, max_size=3), min_size=width, max_size=width))
+    records = [header] + data.draw(st.lists(st.lists(CSV_FIELD, min_size=width, max_size=width), max_size=5))
+    if data.draw(st.integers(min_value=0, max_value=5)) == 0:
+        records.append(data.draw(st.lists(CSV_FIELD, min_size=1, max_size=5)))
+    path = tmp_path / "form.csv"
+    path.write_bytes((newline.join(",".join(r) for r in records) + end).encode("utf-8"))
+
+    def outcome():
+        try:
+            return read_form(path).frame.to_dict("list")
+        except ProblemsError as error:
+            return [str(p) for p in error.problems]
+
+    fast = outcome()
+    with monkeypatch.context() as patched:
+        patched.setattr(readers, "_read_plain_csv", lambda data, codec: None)
+        strict = outcome()
+    assert fast == strict

@@ -136,18 +136,30 @@ def test_epoch_from_consent_first_infusion_and_transplant(ae, dm):
     day0 = transplant.set_index("USUBJID")["Infusion Date"].map(iso)
     first_dose = dm.set_index("USUBJID")["RFXSTDTC"]
     consent = dm.set_index("USUBJID")["RFICDTC"]
+
+    def epoch_of(subject: str, start: str) -> str:
+        if start[:10] >= day0[subject]:
+            return "FOLLOW-UP"
+        if start[:16] >= first_dose[subject][: len(start[:16])]:
+            return "TREATMENT"
+        return "SCREENING" if start[:10] >= consent[subject] else ""
+
+    partial = 0
     for record in ae.itertuples():
         start = record.AESTDTC
-        if len(start) < 10:
+        if not start:
             expected = ""
-        elif start[:10] >= day0[record.USUBJID]:
-            expected = "FOLLOW-UP"
-        elif start[:16] >= first_dose[record.USUBJID][: len(start[:16])]:
-            expected = "TREATMENT"
+        elif len(start) < 10:  # a partial date: the epoch of all of its days, if one holds them
+            partial += 1
+            first = f"{start}-01-01"[:10]
+            last = (pd.Period(start, freq="M" if len(start) == 7 else "Y").end_time.strftime("%Y-%m-%d"))
+            first_epoch, last_epoch = epoch_of(record.USUBJID, first), epoch_of(record.USUBJID, last)
+            expected = first_epoch if first_epoch == last_epoch else ""
         else:
-            expected = "SCREENING" if start[:10] >= consent[record.USUBJID] else ""
+            expected = epoch_of(record.USUBJID, start)
         assert record.EPOCH == expected, (record.USUBJID, record.AESEQ, start)
     assert {"TREATMENT", "FOLLOW-UP"} <= set(ae["EPOCH"])
+    assert partial >= 2 and (ae["EPOCH"][ae["AESTDTC"].str.len().between(4, 7)] != "").any()
 
 
 def test_ongoing_events_end_relative_to_last_contact(merged, dm):

@@ -71,7 +71,7 @@ def test_unknown_derivation_and_form_get_close_matches(study: Path):
 
 
 def test_two_kinds_in_one_variable(study: Path):
-    edit(study / "sdtm" / "dm.yaml", "AGEU:    {constant: YEARS}", "AGEU:    {constant: YEARS, copy: DM.AGEU}")
+    edit(study / "sdtm" / "dm.yaml", "DOMAIN:  {constant: DM}", "DOMAIN:  {constant: DM, copy: DM.DOMAIN}")
     _, problems = check_study(study)
     assert any("exactly one of" in p.message and "copy and constant" in p.message for p in problems)
 

@@ -215,7 +215,8 @@ def test_run_check_spec_and_validate_use_the_standards_they_are_given(standards_
     assert result.exit_code == 0, result.output
     assert "Standards: bundled subset 2024-09-27, SDTMIG 3.4 (CDISC Library)" in result.output
     report = json.loads((tmp_path / "out" / "validation" / "report.json").read_text())
-    assert (report["standard"], report["terminology"]) == ("SDTMIG 3.4 (CDISC Library)", "bundled subset 2024-09-27")
+    assert (report["standard"], report["terminology"]) == ("ADaMIG 1.3, SDTMIG 3.4 (CDISC Library)",
+                                                           "bundled subset 2024-09-27")
     checked = CliRunner().invoke(main, ["validate", str(tmp_path / "out"), "--format", "json", *home])
     assert checked.exit_code == 0 and json.loads(checked.output)["terminology"] == "CDISC CT 2025-03-28 (NCI EVS)"
     assert CliRunner().invoke(main, ["check-spec", str(BUNDLED_STUDY), *home]).exit_code == 0

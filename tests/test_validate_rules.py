@@ -15,7 +15,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 
 def test_rule_ids_are_stable_codes_grouped_by_family():
     prefixes = {"xpt": "CM01", "sdtm": "CM02", "suppqual": "CM03", "adam": "CM04",
-                "define": "CM05"}
+                "define": "CM05", "standards": "CM06"}
     for rule_id, rule in RULES.items():
         assert re.fullmatch(r"CM\d{4}", rule_id) and rule.id == rule_id
         assert rule_id.startswith(prefixes[rule.family])
@@ -27,7 +27,7 @@ def test_rule_ids_are_stable_codes_grouped_by_family():
 def test_mirrors_name_their_publisher():
     for rule in RULES.values():
         for mirrored in rule.mirrors:
-            assert re.fullmatch(r"FDA (SD|CT)\d{4}|CDISC CG\d{4}", mirrored), mirrored
+            assert re.fullmatch(r"FDA (SD|CT)\d{4}|CDISC CG\d{4}|CDISC CORE-\d{6}", mirrored), mirrored
 
 
 def test_the_rules_the_issue_asks_for_are_there():

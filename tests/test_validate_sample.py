@@ -14,9 +14,20 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.io.xpt import read_xpt, write_xpt
+from cdisc_map.standards.codelists import Terminology
 from cdisc_map.standards.metadata import load_sdtmig
+from cdisc_map.standards.terminology import load_ct
 from cdisc_map.validate import exit_code, validate_path
-from define_xml import CodeList, CodeListItem, Dataset, Define, Standard, Variable, write_define
+from define_xml import (
+    CodeList,
+    CodeListItem,
+    Dataset,
+    Define,
+    Method,
+    Standard,
+    Variable,
+    write_define,
+)
 
 STUDY = "NCT06111625"
 CREATED = datetime(2024, 10, 1, 12, 0, tzinfo=UTC)
@@ -32,8 +43,37 @@ def _study_day(date: str, reference: str) -> float:
     return float(days + 1 if days >= 0 else days)
 
 
+def trial_design_frames() -> dict[str, pd.DataFrame]:
+    """TA, TE, TI, TS and TV of a one-arm trial: screening, then treatment."""
+    common = {"STUDYID": STUDY}
+    ta = pd.DataFrame([
+        {**common, "DOMAIN": "TA", "ARMCD": "BLINA", "ARM": ARM, "TAETORD": float(order),
+         "ETCD": code, "ELEMENT": element, "TABRANCH": "", "TATRANS": "", "EPOCH": epoch}
+        for order, code, element, epoch in ((1, "SCRN", "Screening", "SCREENING"),
+                                            (2, "BLINA", "Blinatumomab", "TREATMENT"))])
+    te = pd.DataFrame([
+        {**common, "DOMAIN": "TE", "ETCD": code, "ELEMENT": element, "TESTRL": start,
+         "TEENRL": end, "TEDUR": duration}
+        for code, element, start, end, duration in (
+            ("SCRN", "Screening", "Informed consent", "First dose", "P28D"),
+            ("BLINA", "Blinatumomab", "First dose", "End of study", ""))])
+    ti = pd.DataFrame([{**common, "DOMAIN": "TI", "IETESTCD": "INCL01", "IECAT": "INCLUSION",
+                        "IETEST": "Relapsed or refractory B-ALL"}])
+    ts = pd.DataFrame([
+        {**common, "DOMAIN": "TS", "TSSEQ": 1.0, "TSPARMCD": code, "TSPARM": name, "TSVAL": value,
+         "TSVALCD": value_code, "TSVCDREF": reference, "TSVCDVER": version}
+        for code, name, value, value_code, reference, version in (
+            ("SSTDTC", "Study Start Date", "2024-02-20", "", "", ""),
+            ("PCLAS", "Pharmacologic Class", "Bispecific CD19-directed CD3 T Cell Engager",
+             "", "", ""))])
+    tv = pd.DataFrame([{**common, "DOMAIN": "TV", "VISITNUM": 1.0, "VISIT": "SCREENING",
+                        "TVSTRL": "Up to 28 days before the first dose"}])
+    return {"TA": ta, "TE": te, "TI": ti, "TS": ts, "TV": tv}
+
+
 def sdtm_frames() -> dict[str, pd.DataFrame]:
-    """DM (3 treated subjects, 1 screen failure), EX, AE and SUPPAE, all conformant."""
+    """DM (3 treated subjects, 1 screen failure), EX, AE, SUPPAE and the trial design, all
+    conformant."""
     starts = {1: "2024-03-05T10:00", 2: "2024-04-02T09:30", 3: "2024-05-14T11:15"}
     escalations = {1: "2024-03-08T10:00", 2: "2024-04-05T09:30", 3: "2024-05-17T11:15"}
     ends = {1: "2024-03-12T10:00", 2: "2024-04-09T09:30", 3: "2024-05-21T11:15"}
@@ -86,6 +126,7 @@ def sdtm_frames() -> dict[str, pd.DataFrame]:
             "AEBDSYCD": 10000005.0, "AESOC": "Immune system disorders", "AESOCCD": 10000005.0,
             "AESER": "N", "AEACN": "DOSE NOT CHANGED", "AEREL": "RELATED",
             "AESTDTC": start, "AEENDTC": end, "AESTDY": _study_day(start, starts[n]),
+            "AEENRTPT": "" if end else "ONGOING", "AEENTPT": "" if end else "END OF STUDY",
         })
     ae = pd.DataFrame(ae_rows)
 
@@ -97,7 +138,7 @@ def sdtm_frames() -> dict[str, pd.DataFrame]:
          "IDVARVAL": "1", "QNAM": "AEAGVHGR", "QLABEL": "Acute GVHD Grade (MAGIC)", "QVAL": "II",
          "QORIG": "CRF", "QEVAL": "INVESTIGATOR"},
     ])
-    return {"DM": dm, "EX": ex, "AE": ae, "SUPPAE": suppae}
+    return {"DM": dm, "EX": ex, "AE": ae, "SUPPAE": suppae, **trial_design_frames()}
 
 
 def adam_frames() -> dict[str, pd.DataFrame]:
@@ -132,6 +173,18 @@ LABELS = {
     "ADT": "Analysis Date", "EVNTDESC": "Event or Censoring Description",
     "STUDYID": "Study Identifier", "USUBJID": "Unique Subject Identifier",
 }
+# Trial design datasets the bundled SDTMIG tables do not describe (SDTMIG 3.4 labels).
+TRIAL_DESIGN_LABELS = {
+    "TA": "Trial Arms", "TE": "Trial Elements", "TI": "Trial Inclusion/Exclusion Criteria",
+    "TV": "Trial Visits", "STUDYID": "Study Identifier", "DOMAIN": "Domain Abbreviation",
+    "ARMCD": "Planned Arm Code", "ARM": "Description of Planned Arm",
+    "TAETORD": "Planned Order of Element within Arm", "ETCD": "Element Code",
+    "ELEMENT": "Description of Element", "TABRANCH": "Branch", "TATRANS": "Transition Rule",
+    "EPOCH": "Epoch", "TESTRL": "Rule for Start of Element", "TEENRL": "Rule for End of Element",
+    "TEDUR": "Planned Duration of Element", "IETESTCD": "Incl/Excl Criterion Short Name",
+    "IETEST": "Inclusion/Exclusion Criterion", "IECAT": "Inclusion/Exclusion Category",
+    "VISITNUM": "Visit Number", "VISIT": "Visit Name", "TVSTRL": "Visit Start Rule",
+}
 ADAM_FORMATS = {"HSCTDT": "DATE9.", "STARTDT": "DATE9.", "ADT": "DATE9."}
 
 
@@ -139,14 +192,20 @@ def labels_for(name: str) -> tuple[str, dict[str, str]]:
     """Dataset label and column labels: SDTMIG's for SDTM, the table above for ADaM."""
     if name.startswith("AD"):
         return LABELS[name], LABELS
+    if name in ("TA", "TE", "TI", "TV"):
+        return TRIAL_DESIGN_LABELS[name], TRIAL_DESIGN_LABELS
     standard = load_sdtmig("3.4")
     return (standard.dataset(name).label,
             {v.name: v.label for v in standard.variables(name)})
 
 
 def write_dataset(folder: Path, name: str, frame: pd.DataFrame, **overrides) -> Path:
-    """Write one dataset as <name>.xpt with standard labels (overridable for defects)."""
-    label, column_labels = labels_for(name)
+    """Write one dataset as <name>.xpt with standard labels (overridable for defects; a
+    dataset the bundled IG does not describe is labelled by its variable names)."""
+    try:
+        label, column_labels = labels_for(name)
+    except KeyError:
+        label, column_labels = name, {c: c for c in frame.columns}
     path = folder / f"{name.lower()}.xpt"
     arguments = {"dataset": name, "label": label, "column_labels": column_labels,
                  "formats": {k: v for k, v in ADAM_FORMATS.items() if k in frame.columns},
@@ -168,6 +227,7 @@ def _variable(dataset: str, name: str, frame: pd.DataFrame, label: str,
     return Variable(f"IT.{dataset}.{name}", name, label, data_type, length=length,
                     origin_type="Derived" if numeric else "Collected",
                     origin_source=None if numeric else "Investigator",
+                    method_oid="MT.DERIVED" if numeric else None,
                     codelist_oid="CL.SEX" if name == "SEX" else None,
                     mandatory=name in ("STUDYID", "USUBJID"))
 
@@ -179,11 +239,13 @@ def write_define_for(folder: Path, adam: bool) -> Path:
         frame, meta = read_xpt(path)
         classes = {"DM": "SPECIAL PURPOSE", "EX": "INTERVENTIONS", "CM": "INTERVENTIONS", "AE": "EVENTS",
                    "SUPPAE": "RELATIONSHIP", "ADSL": "SUBJECT LEVEL ANALYSIS DATASET",
-                   "ADTTE": "BASIC DATA STRUCTURE"}
+                   "ADTTE": "BASIC DATA STRUCTURE", **dict.fromkeys(("TA", "TE", "TI", "TS", "TV"),
+                                                                     "TRIAL DESIGN")}
         datasets.append(Dataset(
             oid=f"IG.{meta.dataset}", name=meta.dataset, label=meta.label,
             structure="One record per subject", purpose="Analysis" if adam else "Tabulation",
-            repeating=meta.dataset not in ("DM", "ADSL"), cls=classes[meta.dataset],
+            repeating=meta.dataset not in ("DM", "ADSL"),
+            cls=classes.get(meta.dataset, "FINDINGS"),  # the tests' own datasets: findings
             domain=None if adam else (meta.dataset[4:] if meta.dataset.startswith("SUPP")
                                       else meta.dataset),
             standard_oid="STD.IG", leaf_href=path.name,
@@ -197,6 +259,7 @@ def write_define_for(folder: Path, adam: bool) -> Path:
                             "1.3" if adam else "3.4")],
         datasets=datasets,
         codelists=[CodeList("CL.SEX", "Sex", items=[CodeListItem("F"), CodeListItem("M")])],
+        methods=[Method("MT.DERIVED", "Derived", "Derived as the sample package says")],
     )
     path = folder / "define.xml"
     write_define(define, path, created=CREATED)
@@ -240,6 +303,14 @@ def rewrite(folder: Path, name: str, change, refresh_define: bool = True,
     return frame
 
 
+def published_stand_in() -> Terminology:
+    """The bundled CT subset marked as a published package: what `--ct FILE` gives the
+    validator (a full release, whose "not in CT" answers are findings, not notices)."""
+    bundled = load_ct()
+    return Terminology.from_records(bundled.to_records(), version=bundled.version, source="stand-in",
+                                    package=bundled.package, origin="published")
+
+
 def findings_of(report, rule: str) -> list:
     return [f for f in report.findings if f.rule == rule]
 
@@ -266,7 +337,7 @@ def test_the_clean_package_has_no_findings_at_all(tmp_path: Path):
     assert [(f.rule, f.file, f.message) for f in report.findings] == []
     assert exit_code(report, "notice") == 0
     names = sorted(d.name for d in report.datasets)
-    assert names == ["ADSL", "ADTTE", "AE", "DM", "EX", "SUPPAE"]
+    assert names == ["ADSL", "ADTTE", "AE", "DM", "EX", "SUPPAE", "TA", "TE", "TI", "TS", "TV"]
     assert len(report.defines) == 2
 
 

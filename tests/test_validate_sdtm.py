@@ -11,6 +11,7 @@ import pytest
 from test_validate_sample import (
     findings_of,
     only,
+    published_stand_in,
     rewrite,
     set_value,
     subject,
@@ -43,18 +44,34 @@ def test_expected_variable_missing_is_a_warning(sdtm: Path):
     assert exit_code(report, "warning") == 1
 
 
+# The bundled CT subset stands in for the published package the user would give (--ct).
+FULL_CT = published_stand_in()
+
+
 def test_value_outside_a_non_extensible_codelist_is_an_error(sdtm: Path):
     rewrite(sdtm, "DM", set_value(2, "SEX", "X"))
-    finding = only(validate_path(sdtm), "CM0204")
-    assert (finding.variable, finding.row, finding.value, finding.usubjid) == (
-        "SEX", 3, "X", subject(3))
+    finding = only(validate_path(sdtm, ct=FULL_CT), "CM0204")
+    assert (finding.variable, finding.row, finding.value, finding.usubjid, finding.severity) == (
+        "SEX", 3, "X", subject(3), "error")
     assert "SEX" in finding.message
 
 
 def test_value_outside_an_extensible_codelist_is_a_warning(sdtm: Path):
     rewrite(sdtm, "EX", set_value(0, "EXDOSU", "mcg/day"))
-    finding = only(validate_path(sdtm), "CM0205")
+    finding = only(validate_path(sdtm, ct=FULL_CT), "CM0205")
     assert (finding.severity, finding.row, finding.value) == ("warning", 1, "mcg/day")
+
+
+def test_without_a_full_ct_package_terminology_findings_are_notices_said_once(sdtm: Path):
+    rewrite(sdtm, "DM", set_value(2, "SEX", "X"))
+    rewrite(sdtm, "EX", set_value(0, "EXDOSU", "mcg/day"))
+    report = validate_path(sdtm)
+    assert [(f.rule, f.severity) for f in report.findings if f.rule in ("CM0204", "CM0205")] == [
+        ("CM0204", "notice"), ("CM0205", "notice")]
+    note = only(report, "CM0602")
+    assert "bundled subset" in note.message and "--ct" in note.message
+    # only define.xml's own codelist (F, M) still makes X an error
+    assert {f.rule for f in report.findings if f.severity == "error"} == {"CM0511"}
 
 
 @pytest.mark.parametrize("bad, reason", [

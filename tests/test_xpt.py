@@ -1,9 +1,13 @@
 """XPT v5 writer: what it writes reads back the same in pyreadstat and pandas, it
-refuses what v5 cannot hold, its bytes are reproducible, and it never half-writes."""
+refuses what v5 cannot hold, its bytes are reproducible, and it never half-writes.
+
+The IBM doubles are tested in test_xpt_ibm.py, files SAS wrote in test_xpt_reference.py,
+damaged files and encodings in test_xpt_damaged.py."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cdisc_map.core.problems import ProblemsError
 from cdisc_map.io.xpt import (
@@ -18,8 +24,11 @@ from cdisc_map.io.xpt import (
     build_timestamp,
     header_timestamps,
     read_xpt,
+    reader,
     sas_header_timestamp,
+    write_transport,
     write_xpt,
+    writer,
 )
 
 STAMP_OFFSETS = (144, 160, 464, 480)
@@ -147,6 +156,7 @@ def test_character_length_is_the_longest_value_in_bytes(tmp_path):
         name: pyreadstat_meta.variable_storage_width[name]
         for name in meta.character_lengths
     } == meta.character_lengths
+    assert meta.longest_values == dict(meta.character_lengths, DTHFL=0)  # all missing: no value at all
 
 
 def test_integer_and_nullable_columns_are_written_as_floats(tmp_path):
@@ -230,7 +240,7 @@ def test_source_date_epoch_makes_writes_byte_identical(tmp_path, monkeypatch):
     second.parent.mkdir()
 
     write_dm(first, created=None)
-    time.sleep(1.1)  # pyreadstat's own stamps would now differ
+    time.sleep(1.1)  # a wall-clock stamp would now differ
     write_dm(second, created=None)
 
     assert first.read_bytes() == second.read_bytes()
@@ -426,40 +436,25 @@ def test_many_bad_rows_are_summarised_per_column(tmp_path):
 # --- atomic writes -------------------------------------------------------------------
 
 
-def test_interrupted_write_leaves_no_temp_file_and_the_old_target(
-    old_target, monkeypatch
-):
-    def crash(frame, dst_path, **options):
-        Path(dst_path).write_bytes(b"HEADER RECORD half a file")
+def test_interrupted_write_leaves_no_temp_file_and_the_old_target(old_target, monkeypatch):
+    def crash(source, target):
+        assert Path(source).read_bytes().startswith(b"HEADER RECORD")  # the whole file was in the temporary
         raise RuntimeError("disk pulled out")
 
-    monkeypatch.setattr(pyreadstat, "write_xport", crash)
+    monkeypatch.setattr(writer.os, "replace", crash)
     with pytest.raises(RuntimeError, match="disk pulled out"):
         write_dm(old_target)
     assert_untouched(old_target)
 
 
-def test_pyreadstat_error_becomes_a_problem(old_target, monkeypatch):
-    def refuse(frame, dst_path, **options):
-        Path(dst_path).write_bytes(b"partial")
-        raise pyreadstat.ReadstatError("Unable to write")
+def test_disk_error_becomes_a_problem(old_target, monkeypatch):
+    def full(descriptor):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pyreadstat, "write_xport", refuse)
-    with pytest.raises(ProblemsError, match="could not write the XPT file") as excinfo:
+    monkeypatch.setattr(writer.os, "fsync", full)
+    with pytest.raises(ProblemsError, match="could not write the XPT file: No space left") as excinfo:
         write_dm(old_target)
     assert problems(excinfo)[0].file == str(old_target)
-    assert_untouched(old_target)
-
-
-def test_unexpected_header_layout_fails_loudly(old_target, monkeypatch):
-    real_write = pyreadstat.write_xport
-
-    def write_version_8(frame, dst_path, **options):
-        real_write(frame, dst_path, **dict(options, file_format_version=8))
-
-    monkeypatch.setattr(pyreadstat, "write_xport", write_version_8)
-    with pytest.raises(ProblemsError, match="timestamps cannot be pinned"):
-        write_dm(old_target)
     assert_untouched(old_target)
 
 
@@ -472,6 +467,181 @@ def test_replaces_an_existing_file(old_target):
     write_dm(old_target)
     assert read_xpt(old_target)[1].dataset == "DM"
     assert leftovers(old_target.parent) == []
+
+
+# --- against ReadStat, byte for byte -------------------------------------------------
+
+
+def test_same_bytes_as_readstat_wrote_for_the_same_frame(tmp_path):
+    # ReadStat (pyreadstat) wrote cdisc-map's files before its own writer: the files stay the same.
+    ours, theirs = tmp_path / "dm.xpt", tmp_path / "readstat.xpt"
+    frame = demographics()
+    write_dm(ours, formats={"TRTSDT": "DATE9.", "ARM": "$CHAR32.", "AGE": "8."})
+    prepared = frame.assign(SEX=frame["SEX"].fillna(""), DTHFL="")
+    pyreadstat.write_xport(prepared, str(theirs), file_format_version=5, table_name="DM", file_label="Demographics",
+                           column_labels=[LABELS[c] for c in frame.columns],
+                           variable_format={"TRTSDT": "DATE9.", "ARM": "$CHAR32.", "AGE": "8."})
+    one, two = bytearray(ours.read_bytes()), bytearray(theirs.read_bytes())
+    for offset in STAMP_OFFSETS:
+        two[offset : offset + 16] = one[offset : offset + 16]
+    assert one == two
+
+
+def test_formats_and_informats_are_kept_apart(tmp_path):
+    path = tmp_path / "adsl.xpt"
+    frame = pd.DataFrame({"TRTSDT": [23440.0], "AGE": [34.0], "ARM": ["A"]})
+    labels = {"TRTSDT": "Date of First Exposure", "AGE": "Age", "ARM": "Arm"}
+    write_xpt(frame, path, dataset="ADSL", label="Subject-Level Analysis Dataset", column_labels=labels,
+              formats={"TRTSDT": "DATE9.", "ARM": "$CHAR1."}, informats={"AGE": "3."})
+
+    _, meta = read_xpt(path)
+    assert meta.formats == {"TRTSDT": "DATE9.", "ARM": "$CHAR1."}
+    assert meta.informats == {"AGE": "3."}
+    namestrs = path.read_bytes()[640 : 640 + 3 * 140]
+    trtsdt, age = namestrs[:140], namestrs[140:280]
+    assert trtsdt[56:64] == b"DATE    " and trtsdt[64:66] == b"\x00\x09"
+    assert trtsdt[72:84] == b" " * 8 + bytes(4)  # niform, nifl, nifd: nothing copied from the format
+    assert age[56:70] == b" " * 8 + b"\x00\x00\x00\x00\x00\x01"  # no format (nfj 1: right-justified)
+    assert age[72:84] == b" " * 8 + b"\x00\x03\x00\x00"
+    _, by_pyreadstat = pyreadstat.read_xport(str(path))
+    assert by_pyreadstat.original_variable_types["TRTSDT"] == "DATE9"
+    assert by_pyreadstat.original_variable_types["ARM"] == "$CHAR1"
+
+
+def test_informats_are_checked(tmp_path):
+    with pytest.raises(ProblemsError) as excinfo:
+        write_dm(tmp_path / "dm.xpt", informats={"AGE": "$CHAR3.", "SEX": "what", "NOSUCH": "8."})
+    assert {p.column for p in problems(excinfo)} == {"AGE", "SEX", "NOSUCH"}
+    assert all("informat" in p.message for p in problems(excinfo))
+
+
+def test_number_beyond_the_ibm_range_is_refused(tmp_path):
+    frame = pd.DataFrame({"AVAL": [1.0, 2.0**252, -1e300, 2.0**251]})
+    with pytest.raises(ProblemsError) as excinfo:
+        write_xpt(frame, tmp_path / "adlb.xpt", dataset="ADLB", label="Laboratory", column_labels={"AVAL": "Value"})
+    assert [(p.row, p.column) for p in problems(excinfo)] == [(2, "AVAL"), (3, "AVAL")]
+    assert "16**63" in problems(excinfo)[0].message
+    assert not (tmp_path / "adlb.xpt").exists()
+
+
+def test_blank_observations_that_would_read_as_padding_are_refused(tmp_path):
+    labels = {"IDVAR": "Identifying Variable", "RELID": "Relationship Identifier"}
+    options = {"dataset": "RELREC", "label": "Related Records", "column_labels": labels}
+    frame = pd.DataFrame({"IDVAR": ["AESEQ", "", ""], "RELID": ["1", "", None]})  # 6-byte observations
+    with pytest.raises(ProblemsError, match=r"last 2 observation\(s\) are blank") as excinfo:
+        write_xpt(frame, tmp_path / "relrec.xpt", **options)
+    assert problems(excinfo)[0].row == 2
+
+    long_rows = frame.assign(IDVAR=["AESEQ" + "x" * 80, "", ""])  # 86-byte observations: unambiguous
+    write_xpt(long_rows, tmp_path / "relrec.xpt", **options)
+    back, _ = read_xpt(tmp_path / "relrec.xpt")
+    assert back["RELID"].tolist() == ["1", "", ""]
+
+
+def test_values_with_many_distinct_texts_and_shared_ones(tmp_path):
+    path = tmp_path / "lb.xpt"
+    rows = 5000
+    frame = pd.DataFrame({
+        "USUBJID": [f"NCT06111625-{i % 37:04d}" for i in range(rows)],
+        "LBORRES": [f"{i * 0.37:.2f} and some text to make it longer than eight bytes {i}" for i in range(rows)],
+        "LBSTRESN": np.arange(rows) / 7.0,
+    })
+    labels = {"USUBJID": "Subject", "LBORRES": "Result", "LBSTRESN": "Numeric Result"}
+    write_xpt(frame, path, dataset="LB", label="Laboratory Test Results", column_labels=labels)
+    back, _ = read_xpt(path)
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    by_pyreadstat, _ = pyreadstat.read_xport(str(path))
+    pd.testing.assert_frame_equal(back, by_pyreadstat)
+
+
+# --- property: random doubles and random text round-trip --------------------------------
+
+TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60)
+NUMBER = st.one_of(st.floats(min_value=-(2.0**251), max_value=2.0**251), st.just(float("nan")),
+                   st.integers(min_value=-(2**53), max_value=2**53).map(float))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), rows=st.integers(min_value=0, max_value=12))
+def test_random_frames_round_trip_through_us_and_pyreadstat(tmp_path, data, rows):
+    texts = data.draw(st.integers(min_value=0, max_value=3))
+    numbers = data.draw(st.integers(min_value=1, max_value=3))
+    columns = {f"C{i}": data.draw(st.lists(TEXT, min_size=rows, max_size=rows)) for i in range(texts)}
+    columns |= {f"N{i}": data.draw(st.lists(NUMBER, min_size=rows, max_size=rows)) for i in range(numbers)}
+    frame = pd.DataFrame({name: pd.Series(values, dtype="str" if name.startswith("C") else float)
+                          for name, values in columns.items()}, index=pd.RangeIndex(rows))
+    path = tmp_path / "qs.xpt"
+    write_xpt(frame, path, dataset="QS", label="Questionnaires", column_labels={n: f"Label {n}" for n in columns})
+
+    expected = frame.copy()
+    for name in columns:
+        if name.startswith("C"):  # SAS pads text with blanks: trailing blanks are not kept
+            expected[name] = pd.Series([v.rstrip(" ") for v in frame[name]], dtype="str", index=frame.index)
+        else:  # under 16**-65 is written as zero, as SAS does
+            expected[name] = frame[name].where(~(np.abs(frame[name]) < 2.0**-260), 0.0)
+    back, meta = read_xpt(path)
+    pd.testing.assert_frame_equal(back, expected, check_column_type=False)
+    theirs, their_meta = pyreadstat.read_xport(str(path))
+    # (pyreadstat gives an empty text column the object dtype)
+    pd.testing.assert_frame_equal(theirs, expected, check_column_type=False, check_dtype=rows > 0)
+    assert their_meta.column_names_to_labels == meta.column_labels
+    assert {n: their_meta.variable_storage_width[n] for n in meta.character_lengths} == meta.character_lengths
+
+
+def test_special_missing_values_are_read_and_written_back(tmp_path):
+    path = tmp_path / "adlb.xpt"
+    frame = pd.DataFrame({"AVAL": [1.0, np.nan, np.nan, np.nan, 2.5]})
+    write_xpt(frame, path, dataset="ADLB", label="Laboratory", column_labels={"AVAL": "Analysis Value"})
+    _, meta = read_xpt(path)
+    assert meta.missing_codes == {}  # only "." so far
+    codes = np.array([0, ord("A"), ord("_"), ord("."), 0], dtype=np.uint8)
+    write_transport(frame, path, meta.layout, missing_codes={"AVAL": codes})
+
+    back, meta = read_xpt(path)
+    assert back["AVAL"].isna().tolist() == [False, True, True, True, False]
+    assert meta.missing_codes["AVAL"].tolist() == [0, ord("A"), ord("_"), ord("."), 0]
+    observations = path.read_bytes()[-80:]
+    assert observations[8:32] == b"A" + bytes(7) + b"_" + bytes(7) + b"." + bytes(7)
+    theirs, _ = pyreadstat.read_xport(str(path))
+    assert theirs["AVAL"].isna().tolist() == [False, True, True, True, False]
+
+
+def test_write_transport_refuses_a_layout_that_does_not_tile_the_observation(tmp_path):
+    path = tmp_path / "dm.xpt"
+    write_dm(path)
+    frame, meta = read_xpt(path)
+    first, second = meta.layout.variables[:2]
+    overlapping = replace(meta.layout, variables=(first, replace(second, position=second.position - 1),
+                                                  *meta.layout.variables[2:]))
+    with pytest.raises(ProblemsError, match="at byte 10 of an observation, where byte 11 is next") as excinfo:
+        write_transport(frame, path, overlapping)
+    assert [p.column for p in problems(excinfo)][0] == "USUBJID"
+    shifted = (replace(v, position=v.position - 1) for v in meta.layout.variables[2:])
+    too_short = replace(meta.layout, variables=(first, replace(second, length=15), *shifted))
+    with pytest.raises(ProblemsError, match="a value of 16 bytes does not fit a 15-byte column") as excinfo:
+        write_transport(frame, path, too_short)
+    assert problems(excinfo)[0].column == "USUBJID"
+    assert read_xpt(path)[0].equals(frame)  # the file as it was
+
+
+def test_reading_in_chunks_of_rows_gives_the_same_frame(tmp_path, monkeypatch):
+    path = tmp_path / "lb.xpt"
+    rows = 700
+    frame = pd.DataFrame({
+        "USUBJID": [f"S-{i % 23:03d}" for i in range(rows)],
+        "LBORRES": [f"result {i % 97}" if i % 5 else "" for i in range(rows)],
+        "LBSTRESN": np.where(np.arange(rows) % 7 == 0, np.nan, np.arange(rows) / 3.0),
+    })
+    labels = {"USUBJID": "Subject", "LBORRES": "Result", "LBSTRESN": "Numeric Result"}
+    write_xpt(frame, path, dataset="LB", label="Laboratory Test Results", column_labels=labels)
+    whole, whole_meta = read_xpt(path)
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 97)  # a few rows at a time, cut anywhere
+    chunked, chunked_meta = read_xpt(path)
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert chunked_meta == whole_meta
+    assert chunked_meta.longest_values == {"USUBJID": 5, "LBORRES": 9}  # "result 96"
+    shared = chunked["USUBJID"].array._ndarray
+    assert shared[0] is shared[23]  # one string per distinct value, across chunks too
 
 
 def test_declared_lengths_are_kept_and_values_read_back_unpadded(tmp_path):
@@ -497,12 +667,13 @@ def test_blank_labels_are_allowed_when_asked(tmp_path):
     assert (meta.label, meta.column_labels) == ("", {"USUBJID": ""})
 
 
-def test_text_in_another_encoding_is_a_problem_naming_it(tmp_path):
+def test_text_in_another_encoding_is_read_as_windows_1252_and_says_so(tmp_path):
     path = tmp_path / "ts.xpt"
     write_xpt(pd.DataFrame({"TSVAL": ["Alzheimer's"]}), path, dataset="TS", label="Trial Summary",
               column_labels={"TSVAL": "Parameter Value"})
     data = path.read_bytes()
     path.write_bytes(data.replace(b"Alzheimer's", b"Alzheimer\x92s"))  # a Windows-1252 apostrophe
-    with pytest.raises(ProblemsError, match="cp1252"):
-        read_xpt(path)
-    assert read_xpt(path, encoding="cp1252")[0]["TSVAL"].tolist() == ["Alzheimer\u2019s"]
+    frame, meta = read_xpt(path)
+    assert (meta.encoding, meta.non_ascii_columns) == ("cp1252", ("TSVAL",))
+    assert frame["TSVAL"].tolist() == ["Alzheimer\u2019s"]
+    assert read_xpt(path, encoding="latin-1")[0]["TSVAL"].tolist() == ["Alzheimer\x92s"]  # as told

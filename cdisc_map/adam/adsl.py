@@ -26,7 +26,7 @@ from cdisc_map.mapping.kinds import evaluate
 from cdisc_map.mapping.sources import SUBJECT, SourceCache, SourceError, source_records, text
 from cdisc_map.spec.check import check_adsl_spec
 from cdisc_map.spec.plan import PlanCycle, variable_order
-from cdisc_map.spec.registry import ADAM, method_text, modifier_text, origin_of, reads
+from cdisc_map.spec.registry import ADAM, method_name, method_text, modifier_text, origin_of, reads
 from cdisc_map.standards.adam_metadata import load_adamig
 
 DATASET = "ADSL"
@@ -84,7 +84,12 @@ def _described(spec: dict, records: pd.DataFrame, version: str) -> tuple[Dataset
     methods = {var: method_text(rule, qualify) + ("" if "method" in rule else modifier_text(rule))
                for var, rule in rules.items()}
     origins = {var: origin_of(rule, ADAM) for var, rule in rules.items()}
-    dataset, found = conform_adam(DATASET, records, extra=extra, version=version, methods=methods, origins=origins)
+    # A copy names the variable it copies: define.xml's Predecessor origin says DM.AGE.
+    predecessors = {var: f"{subjects}.{rule['copy']}" for var, rule in rules.items()
+                    if origins[var] == "Predecessor" and isinstance(rule.get("copy"), str)}
+    names = {var: method_name(rule) for var, rule in rules.items()}
+    dataset, found = conform_adam(DATASET, records, extra=extra, version=version, methods=methods, origins=origins,
+                                  method_names=names, predecessors=predecessors)
     dataset.label = spec.get("label") or dataset.label
     dataset.comment = spec.get("comment")
     return dataset, found

@@ -29,17 +29,22 @@ def as_num(values: pd.Series) -> pd.Series:
 
 def conform_adam(name: str, frame: pd.DataFrame, extra: dict[str, dict] | None = None, version: str = "1.3",
                  methods: dict[str, str] | None = None, origins: dict[str, str] | None = None,
+                 method_names: dict[str, str] | None = None, predecessors: dict[str, str] | None = None,
                  ) -> tuple[Dataset, list[Problem]]:
     """Order, type and describe `frame`'s columns by ADaMIG metadata (and `extra` for producer variables).
 
     `extra` maps a producer-defined variable to {label, type, format?}. A column neither
-    knows is an error; a Required variable the frame lacks is an error.
+    knows is an error; a Required variable the frame lacks is an error. `methods`,
+    `method_names`, `origins` and `predecessors` (DATASET.VARIABLE a Predecessor copies)
+    are what define.xml says of each variable.
     """
     standard = load_adamig(version)
     meta = standard.dataset(name)
     extra = extra or {}
     methods = methods or {}
     origins = origins or {}
+    method_names = method_names or {}
+    predecessors = predecessors or {}
     problems: list[Problem] = []
     known = {v.name: v for v in standard.variables(name)}
     for var in known.values():
@@ -66,6 +71,7 @@ def conform_adam(name: str, frame: pd.DataFrame, extra: dict[str, dict] | None =
             name=var, label=label, type=kind, length=char_length(values) if kind == "Char" else 8,
             core=info.core if info else "Perm", codelist=info.codelist if info else "",
             origin=origins.get(var, "Derived"), method=methods.get(var, ""), format=fmt or "",
+            method_name=method_names.get(var, ""), predecessor=predecessors.get(var, ""),
         ))
     for var in meta.keys:
         if var in out and (out[var] == "").any():

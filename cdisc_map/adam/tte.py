@@ -428,12 +428,13 @@ def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version
     if frame.groupby("PARAMN")["PARAMCD"].nunique().gt(1).any():
         problems.append(Problem("PARAMN must be one-to-one with PARAMCD", dataset=DATASET, column="PARAMN"))
     adsl = _adsl(datasets)
+    wanted: list[str] = []  # the ADSL variables copied to every record
     if adsl is not None:
         wanted = adsl_variables(list(adsl.columns), version)
         copies = adsl[[SUBJECT, *wanted]].assign(**{SUBJECT: text(adsl[SUBJECT])}).drop_duplicates(SUBJECT)
         frame = frame.drop(columns=[c for c in wanted if c in frame.columns]).merge(copies, on=SUBJECT, how="left")
     frame = _sorted_by_subject(frame, ["PARAMN"]).reset_index(drop=True)
-    dataset, found = _described(specs, frame, version)
+    dataset, found = _described(specs, frame, version, wanted)
     return dataset, problems + found
 
 
@@ -445,23 +446,61 @@ def adsl_variables(adsl_columns: list[str], version: str = "1.3") -> list[str]:
 
 def adtte_metadata(specs: list[dict], adsl_columns: list[str], version: str = "1.3") -> Dataset:
     """ADTTE as its parameter specs describe it, without records: the variables (with those of ADSL it
-    carries), their metadata and the parameters' methods (for the spec workbook)."""
-    frame = pd.DataFrame(columns=COLUMNS + [v for v in adsl_variables(adsl_columns, version) if v not in COLUMNS])
-    dataset, _problems = _described(specs, frame, version)
+    carries), their origins and methods (for the spec workbook)."""
+    wanted = adsl_variables(adsl_columns, version)
+    frame = pd.DataFrame(columns=COLUMNS + [v for v in wanted if v not in COLUMNS])
+    dataset, _problems = _described(specs, frame, version, wanted)
     return dataset
 
 
-def _described(specs: list[dict], frame: pd.DataFrame, version: str) -> tuple[Dataset, list[Problem]]:
-    """The records conformed to ADaMIG, with AVAL's and CNSR's methods and each parameter's method as comment."""
-    conventions = sorted({s.get("aval", DEFAULT_AVAL) for s in specs if isinstance(s, dict)})
-    methods = {
-        "AVAL": f"{' or '.join(conventions) or DEFAULT_AVAL}, in days (as each parameter's spec states).",
-        "CNSR": "0 = event; a positive code per censoring reason or competing event, as each parameter's spec "
-                "lists them (EVNTDESC and CNSDTDSC describe each code).",
-    }
-    dataset, found = conform_adam(DATASET, frame, version=version, methods=methods)
-    dataset.comment = " ".join(tte_method(s) for s in specs if isinstance(s, dict) and not check_tte_spec(s))
+def _described(specs: list[dict], frame: pd.DataFrame, version: str, wanted: list[str]
+               ) -> tuple[Dataset, list[Problem]]:
+    """The records conformed to ADaMIG, with the variables' origins and methods and the dataset's comment."""
+    valid = [s for s in specs if isinstance(s, dict) and not check_tte_spec(s)]
+    origins, methods, predecessors = _define_metadata(valid, wanted)
+    dataset, found = conform_adam(DATASET, frame, version=version, methods=methods, origins=origins,
+                                  predecessors=predecessors)
+    parameters = "; ".join(f"{s['paramcd']} ({s['param']})" for s in valid)
+    dataset.comment = (f"One record per subject and parameter: {parameters}. Each parameter's events, competing "
+                       "events and censoring are the method of AVAL in its value-level metadata (by PARAMCD).")
     return dataset, found
+
+
+def _define_metadata(specs: list[dict], copied: list[str]) -> tuple[dict, dict, dict]:
+    """Origins, methods and predecessors of the ADTTE variables, for define.xml (reviewers read them there)."""
+    starts = sorted({f"{s['start']['dataset']}.{s['start']['var']}" for s in specs})
+    start_datasets = sorted({s["start"]["dataset"].upper() for s in specs})
+    conventions = sorted({s.get("aval", DEFAULT_AVAL) for s in specs}) or [DEFAULT_AVAL]
+    origins = {"PARAMCD": "Assigned", "PARAM": "Assigned", "PARAMN": "Assigned", "AVALU": "Assigned"}
+    predecessors = {var: f"ADSL.{var}" for var in copied}
+    if len(start_datasets) == 1:  # every parameter's subjects are the records of one dataset
+        predecessors.update({var: f"{start_datasets[0]}.{var}" for var in ("STUDYID", "USUBJID")})
+    if len(starts) == 1:
+        predecessors["STARTDT"] = starts[0]
+    origins.update({var: "Predecessor" for var in predecessors})
+    methods = {
+        "PARAMCD": "One code per time-to-event parameter; each parameter's derivation is in AVAL's value-level "
+                   "metadata.",
+        "PARAM": "The description of PARAMCD.",
+        "PARAMN": "The number of PARAMCD, one-to-one with it.",
+        "AVALU": "DAYS: AVAL is a number of days.",
+        "STARTDT": "The parameter's start date: " + "; ".join(
+            f"{s['start']['dataset']}.{s['start']['var']} for {s['paramcd']}" for s in specs) + ".",
+        "STARTDTF": "The level of imputation of STARTDT (D, M or Y); null when the start date is complete.",
+        "ADT": "The date of the event, competing event or censoring chosen for the subject and parameter (see "
+               "AVAL's value-level metadata).",
+        "ADTF": "The level of imputation of ADT (D, M or Y); null when the date is complete.",
+        "AVAL": f"{' or '.join(conventions)}, in days.",
+        "CNSR": "0 for an event; a positive code per censoring reason or competing event, the same within a "
+                "parameter (EVNTDESC and CNSDTDSC describe each code).",
+        "EVNTDESC": "The description of the event, competing event or censoring that gives ADT.",
+        "CNSDTDSC": "For censored records, the description of the censoring date; null for events.",
+        "SRCDOM": "The dataset of the record ADT is taken from.",
+        "SRCVAR": "The variable of SRCDOM that ADT is taken from.",
+        "SRCSEQ": "The --SEQ of the record ADT is taken from; null when the source dataset has one record per "
+                  "subject (ADSL).",
+    }
+    return origins, {var: text for var, text in methods.items() if var not in predecessors}, predecessors
 
 
 def _adsl(datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:

@@ -31,6 +31,9 @@ class Variable:
     method: str = ""
     comment: str = ""
     format: str = ""  # SAS display format (DATE9., DATETIME20.), "" for none
+    method_name: str = ""  # what define.xml names the method ("Study day"): one MethodDef per algorithm
+    predecessor: str = ""  # the variable a Predecessor origin copies, DATASET.VARIABLE ("DM.AGE")
+    crf_pages: tuple[int, ...] = ()  # pages of the annotated CRF where the value is collected
 
 
 @dataclass
@@ -47,6 +50,9 @@ class Dataset:
     structure: str = ""
     comment: str | None = None
     methods: dict[str, str] = field(default_factory=dict)  # value-level methods, e.g. "AVAL.PFS"
+    # What the build knows of the values under one condition, keyed TARGET.VALUE ("QVAL.DONTYP"):
+    # their origin, method, comment and CRF pages, for define.xml's value-level metadata.
+    value_level: dict[str, Variable] = field(default_factory=dict)
 
 
 def char_length(values: pd.Series) -> int:

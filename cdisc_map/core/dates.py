@@ -38,6 +38,7 @@ __all__ = [
     "iso_date_parts",
     "iso_datetime_parts",
     "iso_day_and_minute",
+    "iso_day_span",
     "iso_to_date",
     "parse_iso",
     "to_iso8601",
@@ -220,6 +221,18 @@ def iso_day_and_minute(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     day = iso_complete_days(text)
     _day, hour, minute, _second = iso_datetime_parts(text)
     return day, np.where(np.isnan(_day), np.nan, hour * 60 + minute)
+
+
+def iso_day_span(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """SAS day numbers of the first and the last calendar day a --DTC value may be: the same day for a
+    complete date, the month's or the year's first and last days for a partial one (YYYY-MM, YYYY, or
+    YYYY---DD, whose day means nothing without its month); NaN where there is no year."""
+    year, month, day, _missing = iso_date_parts(text)
+    has_month, has_day = ~np.isnan(month), ~np.isnan(month) & ~np.isnan(day)
+    first = calendar_days(year, np.where(has_month, month, 1), np.where(has_day, day, 1))
+    last = np.where(has_day, first, calendar_days(year, np.where(has_month, month, 12), np.ones(len(text)),
+                                                  last=True))
+    return first, last
 
 
 # --- formats --------------------------------------------------------------------------

@@ -49,7 +49,10 @@ def convert_dataset(source: Path, target: Path, *, created: datetime | None = No
     `created` stamps the XPT header or datasetJSONCreationDateTime (default: the
     build timestamp, SOURCE_DATE_EPOCH when set); `context` fills the study and
     source-system attributes of a Dataset-JSON file written from an XPT. `encoding`
-    is the text encoding of a source XPT file (XPT records none; default UTF-8).
+    is the text encoding of a source XPT file (XPT records none; default UTF-8). A
+    source whose text is not UTF-8 needs it: the validator may guess Windows-1252 to
+    report on a legacy file, but a conversion that guessed could write other characters
+    than the file holds, so it names the guess and asks.
     """
     source, target = Path(source), Path(target)
     source_format, target_format = _format(source), _format(target)
@@ -67,6 +70,8 @@ def convert_dataset(source: Path, target: Path, *, created: datetime | None = No
 
     if source_format == "xpt":
         frame, meta = read_xpt(source, encoding=encoding)
+        if encoding is None and meta.encoding != "utf-8":
+            raise ProblemsError([_guessed_encoding(source, meta)])
         written = write_dataset_json(
             frame, target, dataset=meta.dataset or source.stem.upper(), label=meta.label,
             column_labels=meta.column_labels, formats=meta.formats, lengths=meta.character_lengths,
@@ -80,6 +85,13 @@ def convert_dataset(source: Path, target: Path, *, created: datetime | None = No
     else:
         _write_transport(frame, json_meta.transport_meta(), target, created)
     return Converted(source, target, json_meta.name, len(frame), len(frame.columns))
+
+
+def _guessed_encoding(source: Path, meta: XptMeta) -> Problem:
+    where = ", ".join(meta.non_ascii_columns[:5]) or "its labels"
+    return Problem(f"the text of {where} is not UTF-8; it decodes as {meta.encoding}, but XPT records "
+                   "no encoding, so that is a guess", file=str(source),
+                   hint=f"give the encoding the file was written with (for example --encoding {meta.encoding})")
 
 
 def _format(path: Path) -> str | Problem:

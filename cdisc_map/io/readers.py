@@ -19,6 +19,9 @@ Where the source stores typed values, they are rendered as text once, here:
 - ODM-XML 1.3 (.xml): one form or item group of the ClinicalData, values as written
   (see `cdisc_map.io.odm`), with the ODM metadata of each item column in
   `RawForm.items` (names, questions, codelists with decodes, units).
+
+SAS7BDAT files are read with pyreadstat; XPT files with cdisc-map's own transport reader
+(`cdisc_map.io.xpt`), which names the byte where a damaged file goes wrong.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ import codecs
 import csv
 import io
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -41,12 +45,21 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.io.odm import OdmItem, odm_frame
+from cdisc_map.io.xpt import XptMeta, read_xpt
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".sas7bdat", ".xpt", ".xml")
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _ODM_SUFFIX = ".xml"
 _SIGNIFICANT_DIGITS_EXCEL = 15
 _LARGEST_PLAIN_INTEGER = 1e15
+# SAS formats that show a number as a calendar date (days since 1960-01-01), a date-time
+# (seconds since 1960-01-01T00:00) or a time of day (seconds), by format name.
+_SAS_DATE_FORMATS = re.compile(
+    r"DATE|(DDMMYY|MMDDYY|YYMMDD)[BCDNPS]?|(E|IS|B)8601DA|WEEKDATE|WEEKDATX|WORDDATE|WORDDATX"
+)
+_SAS_DATETIME_FORMATS = re.compile(r"DATETIME|(E|IS|B)8601D[TN]|DATEAMPM|MDYAMPM|DTDATE")
+_SAS_TIME_FORMATS = re.compile(r"TIME|HHMM|TOD|TIMEAMPM|(E|IS|B)8601TM")
+_SAS_EPOCH = datetime(1960, 1, 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,7 +138,7 @@ def read_form(
         override = None if _is_utf8(path, encoding) else encoding
         frame, first_row = _read_sas(path, pyreadstat.read_sas7bdat, override), 1
     else:
-        frame, first_row = _read_sas(path, pyreadstat.read_xport, encoding), 1
+        frame, first_row = _read_xpt(path, encoding), 1
 
     _check_unique_columns(path, list(frame.columns))
     return RawForm(name=name or path.stem, path=path, frame=frame, first_row=first_row)
@@ -140,7 +153,11 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     The dialect is what EDCs write: comma separated, double-quote quoting with
     doubled quotes inside, CRLF or LF line ends, newlines allowed inside quotes.
     """
-    text = _decode(path, encoding)
+    data, text, codec = _decode(path, encoding)
+    fast = _read_plain_csv(data, codec)
+    if fast is not None:
+        return fast
+    del data
     records: list[list[str]] = []
     lines: list[int] = []  # physical line on which each record ends
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -186,18 +203,101 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     return _text_frame(path, header, body, _csv_column_name)
 
 
+def _read_plain_csv(data: bytes, codec: str) -> pd.DataFrame | None:
+    """The frame of a well-formed CSV, parsed by pandas' C parser; None when in any doubt.
+
+    Five times faster than the csv module on a large log, and a fifth of the memory: the
+    parser shares one string object per distinct value of a column. It is used only where
+    it gives exactly what the strict csv-module path gives: every record with the header's
+    number of fields, no blank line, every quoted field closed right before a comma or a
+    line end and holding no line break, and every column with a name or no value. In any
+    other case the strict path reads the file and reports what is wrong, row by row.
+    The checks work on the bytes, so only encodings in which a comma, quote or line end
+    byte is always that character (UTF-8 and the single-byte ones) take this path.
+    """
+    if codec != "utf-8" and not _SINGLE_BYTE_CODEC.fullmatch(codec):
+        return None
+    if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    if not data or b"\x00" in data:
+        return None
+    quoted = _quoted_fields(data)
+    if quoted is None:
+        return None
+    try:
+        frame = pd.read_csv(io.BytesIO(data), header=None, dtype=object, na_filter=False, keep_default_na=False,
+                            skip_blank_lines=False, engine="c", low_memory=False, encoding=codec)
+    except (ValueError, UnicodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    header = frame.iloc[0].tolist()
+    if not _every_line_has_fields(data, quoted, len(header)):  # the parser fills short records silently
+        return None
+    body = frame.iloc[1:]
+    unnamed = [position for position, name in enumerate(header) if name == ""]
+    if len(unnamed) == len(header) or any((body.iloc[:, position] != "").any() for position in unnamed):
+        return None
+    keep = [position for position, name in enumerate(header) if name != ""]
+    result = pd.DataFrame({i: body.iloc[:, position].to_numpy(dtype=object) for i, position in enumerate(keep)},
+                          index=pd.RangeIndex(len(body)), dtype=object)
+    result.columns = [header[position] for position in keep]
+    return result
+
+
+_SINGLE_BYTE_CODEC = re.compile(r"ascii|iso8859-\d+|cp125\d|latin-?1")
+_QUOTED_FIELD = re.compile(rb'"(?:[^"]|"")*"')
+
+
+def _quoted_fields(data: bytes) -> np.ndarray | None:
+    """(start, end) of every quoted field, when each starts and ends a field and spans no line end; else None."""
+    if b'"' not in data:
+        return np.zeros((0, 2), dtype=np.int64)
+    spans, quotes = [], 0
+    for match in _QUOTED_FIELD.finditer(data):
+        start, end = match.span()
+        field = match.group()
+        if (start and data[start - 1] not in b",\r\n") or (end < len(data) and data[end] not in b",\r\n"):
+            return None
+        if b"\n" in field or b"\r" in field:
+            return None
+        quotes += field.count(b'"')
+        spans.append((start, end))
+    if quotes != data.count(b'"'):  # a quote outside every quoted field
+        return None
+    return np.array(spans, dtype=np.int64).reshape(-1, 2)
+
+
+def _every_line_has_fields(data: bytes, quoted: np.ndarray, width: int) -> bool:
+    """Every line (a record: no quoted field spans lines here) has `width` fields; none is blank."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    if len(view) and view[-1] == ord("\n"):
+        view = view[:-1]
+    returns = np.flatnonzero(view == ord("\r"))
+    if len(returns) and (returns[-1] + 1 >= len(view) or (view[returns + 1] != ord("\n")).any()):
+        return False  # a line ended by a lone carriage return: leave it to the csv module
+    ends = np.append(np.flatnonzero(view == ord("\n")), len(view))
+    starts = np.append(0, ends[:-1] + 1)
+    commas = np.flatnonzero(view == ord(","))
+    fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+    if len(quoted):  # commas inside quoted fields separate nothing
+        inside = np.searchsorted(commas, quoted[:, 1]) - np.searchsorted(commas, quoted[:, 0])
+        np.subtract.at(fields, np.searchsorted(ends, quoted[:, 0]), inside)
+    lengths = ends - starts - (view[np.maximum(ends - 1, 0)] == ord("\r")) * (ends > starts)
+    return bool((lengths > 0).all() and (fields == width).all())
+
+
 def _csv_column_name(position: int) -> str:
     return f"column {position + 1}"
 
 
-def _decode(path: Path, encoding: str) -> str:
+def _decode(path: Path, encoding: str) -> tuple[bytes, str, str]:
+    """The file's bytes, its text and the codec's name; a byte the encoding cannot have is a problem."""
     try:
         codec = codecs.lookup(encoding).name
     except LookupError as exc:
         raise _error(path, f"unknown text encoding {encoding!r}") from exc
     data = _read_bytes(path)
     try:
-        return data.decode("utf-8-sig" if codec == "utf-8" else codec)
+        return data, data.decode("utf-8-sig" if codec == "utf-8" else codec), codec
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         bad = " ".join(f"0x{byte:02X}" for byte in data[exc.start : exc.end])
@@ -240,26 +340,39 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
         ) from exc
     name = _pick_sheet(path, workbook.sheet_names, sheet)
     try:
-        rows = [
-            [value if type(value) is str else _excel_value_text(value) for value in row]
-            for row in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        ]
+        columns = _sheet_columns(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
     except (CalamineError, OSError, ValueError) as exc:
         raise _error(
             path, f"cannot read the workbook ({type(exc).__name__}: {exc})"
         ) from exc
 
-    while rows and not any(rows[-1]):  # formatted but empty rows at the end
-        rows.pop()
+    filled = [np.flatnonzero(np.array(column, dtype=object) != "") for column in columns]
+    rows = max((int(found[-1]) + 1 for found in filled if len(found)), default=0)  # formatted but empty rows
     if not rows:
         raise _error(
             path,
             "the sheet is empty: no header row",
             hint="Put the column names in row 1",
         )
-    width = max(len(row) for row in rows)
-    rows = [row + [""] * (width - len(row)) for row in rows]
-    return _text_frame(path, rows[0], rows[1:], _excel_column_name)
+    header = [column[0] for column in columns]
+    return _columns_frame(path, header, [column[1:rows] for column in columns], _excel_column_name)
+
+
+def _sheet_columns(rows: list[list]) -> list[list[str]]:
+    """A sheet's cells as text, column by column, each distinct text of a column one string object.
+
+    Sharing the strings keeps a large log small in memory (calamine makes one object per
+    cell) and makes every later hash of a value a cached one.
+    """
+    width = max(map(len, rows), default=0)
+    columns: list[list[str]] = [[] for _ in range(width)]
+    shared: list[dict[str, str]] = [{} for _ in range(width)]
+    for row in rows:
+        for position in range(width):
+            value = row[position] if position < len(row) else ""
+            text = value if type(value) is str else _excel_value_text(value)
+            columns[position].append(shared[position].setdefault(text, text))
+    return columns
 
 
 def _excel_column_name(position: int) -> str:
@@ -367,6 +480,62 @@ def _read_sas(path: Path, read: Callable, encoding: str | None) -> pd.DataFrame:
     return frame
 
 
+def _read_xpt(path: Path, encoding: str | None) -> pd.DataFrame:
+    try:
+        data, meta = read_xpt(path, encoding=encoding)
+    except ProblemsError as exc:
+        raise ProblemsError(
+            [replace(p, message=f"cannot read as SAS transport (XPT): {p.message}") for p in exc.problems]
+        ) from exc
+    columns = {column: _xpt_column_text(data[column], meta, column) for column in data.columns}
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(data)), dtype=object)
+    frame.columns = list(data.columns)
+    return frame
+
+
+def _xpt_column_text(series: pd.Series, meta: XptMeta, column: str) -> np.ndarray:
+    """Text as read; numbers as text, or as ISO 8601 when their format shows a date or time."""
+    if meta.column_types[column] == "text":
+        return series.to_numpy(dtype=object)
+    values = series.to_numpy(dtype=float)
+    format_name = next((v.format for v in meta.layout.variables if v.name == column), "")
+    for pattern, render in ((_SAS_DATE_FORMATS, _sas_date), (_SAS_DATETIME_FORMATS, _sas_datetime),
+                            (_SAS_TIME_FORMATS, _sas_time)):
+        if format_name and pattern.fullmatch(format_name):
+            return _per_distinct_number(values, render)
+    return _numbers_text(values)
+
+
+def _per_distinct_number(values: np.ndarray, render: Callable[[float], str]) -> np.ndarray:
+    """render(value) once per distinct value; "" for missing; numbers as text where render cannot."""
+    out = np.full(values.shape, "", dtype=object)
+    present = ~np.isnan(values)
+    if present.any():
+        distinct, inverse = np.unique(values[present], return_inverse=True)
+        texts = np.empty(len(distinct), dtype=object)
+        for index, value in enumerate(distinct.tolist()):
+            try:
+                texts[index] = render(value)
+            except (OverflowError, ValueError):
+                texts[index] = _numbers_text(np.array([value]))[0]
+        out[present] = texts[inverse]
+    return out
+
+
+def _sas_date(days: float) -> str:
+    return (_SAS_EPOCH + timedelta(days=math.floor(days))).date().isoformat()
+
+
+def _sas_datetime(seconds: float) -> str:
+    return _datetime_text(_SAS_EPOCH + timedelta(seconds=seconds), shows_time=True)
+
+
+def _sas_time(seconds: float) -> str:
+    if not 0 <= seconds < 86_400:
+        raise ValueError("not a time of day")
+    return _time_text((_SAS_EPOCH + timedelta(seconds=seconds)).time())
+
+
 def _sas_column_text(series: pd.Series) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
         series.dtype
@@ -422,40 +591,41 @@ def _text_frame(
     body: list[list[str]],
     column_name: Callable[[int], str],
 ) -> pd.DataFrame:
+    """The frame of a header and rows of text (see `_columns_frame`)."""
+    columns = [list(column) for column in zip(*body, strict=True)] if body else [[] for _ in header]
+    return _columns_frame(path, header, columns, column_name)
+
+
+def _columns_frame(
+    path: Path,
+    header: list[str],
+    columns: list[list[str]],
+    column_name: Callable[[int], str],
+) -> pd.DataFrame:
     """Build the frame; drop columns with neither a name nor any value (trailing
     delimiters, formatted-but-empty Excel columns) and refuse values without a name."""
-    keep = []
     problems = []
     for position, name in enumerate(header):
-        if name != "":
-            keep.append(position)
-            continue
-        filled = [
-            number for number, row in enumerate(body, start=2) if row[position] != ""
-        ]
-        if filled:
-            problems.append(
-                Problem(
-                    f"{column_name(position)} has values but no column name in the header",
-                    file=str(path),
-                    row=filled[0],
-                    hint="Give the column a name in the header row",
+        if name == "":
+            filled = [number for number, value in enumerate(columns[position], start=2) if value != ""]
+            if filled:
+                problems.append(
+                    Problem(
+                        f"{column_name(position)} has values but no column name in the header",
+                        file=str(path),
+                        row=filled[0],
+                        hint="Give the column a name in the header row",
+                    )
                 )
-            )
     if problems:
         raise ProblemsError(problems)
-    if len(keep) != len(header):
-        header = [header[p] for p in keep]
-        body = [[row[p] for p in keep] for row in body]
-    if not header:
-        raise _error(
-            path,
-            "the header row names no columns",
-            row=1,
-            hint="Put the column names in row 1",
-        )
-    frame = pd.DataFrame(body, columns=range(len(header)), dtype=object)
-    frame.columns = header
+    keep = [position for position, name in enumerate(header) if name != ""]
+    if not keep:
+        raise _error(path, "the header row names no columns", row=1, hint="Put the column names in row 1")
+    rows = len(columns[0]) if columns else 0
+    frame = pd.DataFrame({i: np.array(columns[p], dtype=object) for i, p in enumerate(keep)},
+                         index=pd.RangeIndex(rows), dtype=object)
+    frame.columns = [header[p] for p in keep]
     return frame
 
 

@@ -275,12 +275,17 @@ def derive_epoch(mapping: dict, records: Records, env: Environment, variable: st
     """EPOCH of a record from its date and the subject's epoch start dates, in the spec's order.
 
     A record belongs to the last epoch that started on or before it. Dates are compared
-    to the minute when both have a time, else by calendar day; a partial record date, or
-    one before the first epoch, has no epoch (null) rather than a guessed one.
+    to the minute when both have a time, else by calendar day. A partial record date
+    (2024-10) belongs to an epoch only when all of its days do, as SDTM asks EPOCH where
+    the start lies wholly inside one; a date before the first epoch, or a partial one
+    that spans an epoch's start, has no epoch (null) rather than a guessed one.
     """
-    own_day, own_minute = _day_and_minute(records.variable(mapping["of"]))
+    own = records.variable(mapping["of"])
+    own_day, own_minute = _day_and_minute(own)
+    first_day, last_day = _day_span(own)
     usubjid = records.variable("USUBJID")
     result = np.full(len(usubjid), "", dtype=object)
+    at_first, at_last = result.copy(), result.copy()  # the epochs of a partial date's first and last day
     for step in mapping["epochs"]:
         start = step["start"]
         if isinstance(start, str):
@@ -293,7 +298,20 @@ def derive_epoch(mapping: dict, records: Records, env: Environment, variable: st
         by_minute = (own_day > day) | ((own_day == day) & (own_minute >= minute))
         started = np.where(both_timed, by_minute, own_day >= day)  # NaN (partial) compares False
         result[started] = step["epoch"]
+        at_first[first_day >= day] = step["epoch"]
+        at_last[last_day >= day] = step["epoch"]
+    partial = np.isnan(own_day) & (at_first != "") & (at_first == at_last)
+    result[partial] = at_first[partial]
     return pd.Series(result, index=records.index, dtype=object)
+
+
+def _day_span(iso: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day of ISO 8601 values (`dates.iso_day_span`), each distinct value parsed once."""
+    codes, distinct = pd.factorize(iso.astype(str))
+    if not len(distinct):
+        return np.full(len(codes), np.nan), np.full(len(codes), np.nan)
+    first, last = dates.iso_day_span(pd.Series(distinct, dtype=object))
+    return np.where(codes < 0, np.nan, first[codes]), np.where(codes < 0, np.nan, last[codes])
 
 
 def _day_and_minute(iso: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -56,6 +56,7 @@ from cdisc_map.spec.plan import (
 )
 from cdisc_map.spec.registry import reads
 from cdisc_map.spec.study import DatasetSpec, StudySpec, as_mapping
+from cdisc_map.spec.submission import qualifier_pages, variable_pages
 from cdisc_map.standards.codelists import Terminology
 from cdisc_map.standards.metadata import Standard, UnknownStandardError, load_sdtmig
 from cdisc_map.standards.terminology import load_ct
@@ -132,7 +133,8 @@ def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
         if per_subject:
             result.problems += one_record_per_subject_problems(frame, spec, env)
         try:
-            dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology, sdtmig)
+            dataset, problems = conform.conform(spec, frame, study.sdtmig_version, files, env.terminology, sdtmig,
+                                                pages=variable_pages(study, spec))
         except UnknownStandardError as exc:
             result.problems.append(Problem(str(exc), file=str(spec.path), row=spec.line("dataset"), dataset=name,
                                            hint="a sponsor-defined domain declares its `class:`"))
@@ -141,7 +143,8 @@ def _map_all(study: StudySpec, forms: dict[str, RawForm], result: BuildResult,
         result.datasets[name] = dataset
         supp_frame = supp.supplemental(spec, frame, env, dataset.domain, per_subject)
         if supp_frame is not None:
-            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version, sdtmig)
+            supp_dataset, problems = supp.conform_supp(spec, supp_frame, study.sdtmig_version, sdtmig,
+                                                       pages=qualifier_pages(study, spec))
             result.problems += problems
             result.datasets[supp_dataset.name] = supp_dataset
 

@@ -15,14 +15,15 @@ from cdisc_map.core.problems import Problem
 from cdisc_map.core.text import numbers_as_text
 from cdisc_map.mapping.engine import FORM, ROW
 from cdisc_map.spec import conditions
-from cdisc_map.spec.registry import extensions, method_text, origin_of
+from cdisc_map.spec.registry import extensions, method_name, method_text, origin_of
 from cdisc_map.spec.study import DatasetSpec
 from cdisc_map.standards.metadata import Standard, load_sdtmig
 
 
 def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
             files: dict[str, str] | None = None, terminology=None,
-            standard: Standard | None = None) -> tuple[Dataset, list[Problem]]:
+            standard: Standard | None = None, pages: dict[str, tuple[int, ...]] | None = None,
+            ) -> tuple[Dataset, list[Problem]]:
     standard = standard or load_sdtmig(version)
     name = spec.name
     definition = standard.dataset_for(name, spec.cls)
@@ -88,7 +89,8 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame, version: str,
             codelist=(mapping or {}).get("ct") or meta.codelist or "", extended=extensions(mapping),
             value_codelists=rules,
             origin=origin_of(mapping), source=(mapping or {}).get("source", ""),
-            method=method_text(mapping), comment=(mapping or {}).get("comment", ""),
+            method=method_text(mapping, variable=meta.name), comment=(mapping or {}).get("comment", ""),
+            method_name=method_name(mapping), crf_pages=(pages or {}).get(meta.name, ()),
         ))
     out = out.reset_index(drop=True)
     label = spec.data.get("label") or definition.meta.label

@@ -2,10 +2,11 @@
 
 Each value a spec maps under `supp:` becomes one record pointing at its parent record
 through IDVAR/IDVARVAL (--SEQ), or at the subject for DM. Text over 200 characters is
-split over QNAM, QNAM1, QNAM2, ... at word boundaries where possible, as SDTMIG 3.4
-section 4.5.3.2 describes, and never truncated. A piece is cut before a blank, so the
-pieces joined as they are give the text back exactly (XPT drops trailing blanks, not
-leading ones); each piece's QLABEL carries its number, as QLABEL names one QNAM.
+split over QNAM, QNAM1, QNAM2, ... as SDTMIG 3.4 section 4.5.3.2 describes, and never
+truncated. The pieces join back to the text by plain concatenation, so a piece never
+begins or ends with a blank (XPT drops trailing blanks, and CDISC CORE reports either):
+a cut falls after punctuation where it can, else inside a word. Each piece's QLABEL
+carries its number, as QLABEL names one QNAM.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from cdisc_map.core.datasets import Dataset, Variable, char_length
 from cdisc_map.core.problems import Problem
 from cdisc_map.core.text import number_text
 from cdisc_map.spec.plan import SUPP_PREFIX
-from cdisc_map.spec.registry import origin_of
+from cdisc_map.spec.registry import method_name, method_text, origin_of
 from cdisc_map.spec.study import DatasetSpec
 from cdisc_map.standards.metadata import Standard, load_sdtmig
 
@@ -25,19 +26,32 @@ COLUMNS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most `limit` bytes that join back to `text`, cut before a blank where one is near."""
+    """Pieces of at most `limit` bytes that join back to `text` by plain concatenation.
+
+    XPT drops a piece's trailing blank, and a leading one reads as a defect (CDISC CORE
+    checks both), so each cut falls between two non-blank characters: after the last
+    punctuation mark (- / , ; : . ) that leaves at least half a piece, else after the last
+    such pair of characters, else (a run of blanks longer than half a piece) at the limit.
+    """
     pieces = []
     while len(text.encode("utf-8")) > limit:
         cut = limit
         while len(text[:cut].encode("utf-8")) > limit:
             cut -= 1
-        blank = text.rfind(" ", 0, cut)
-        if blank > cut // 2:
-            cut = blank
-        pieces.append(text[:cut])
-        text = text[cut:]
+        pieces.append(text[:_cut_at(text, cut)])
+        text = text[len(pieces[-1]):]
     pieces.append(text)
     return pieces
+
+
+_PUNCTUATION = frozenset("-/,;:.)")
+
+
+def _cut_at(text: str, cut: int) -> int:
+    """The best place at or before `cut` to end a piece: see `split_text`."""
+    candidates = [at for at in range(cut, cut // 2, -1) if not text[at - 1].isspace() and not text[at].isspace()]
+    after_punctuation = [at for at in candidates if text[at - 1] in _PUNCTUATION]
+    return (after_punctuation or candidates or [cut])[0]
 
 
 def piece_label(label: str, number: int) -> str:
@@ -100,7 +114,8 @@ def supplemental(spec: DatasetSpec, frame: pd.DataFrame, env, domain: str | None
     return supp.drop(columns="_o").reset_index(drop=True)
 
 
-def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard: Standard | None = None):
+def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard: Standard | None = None,
+                 pages: dict[str, tuple[int, ...]] | None = None):
     name = f"SUPP{spec.name}"
     standard = standard or load_sdtmig(version)
     problems: list[Problem] = []
@@ -110,10 +125,13 @@ def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard:
         problems.append(Problem(f"{int(duplicated.sum())} supplemental records share USUBJID, IDVARVAL and QNAM",
                                 file=str(spec.path), dataset=name, value=f"{first.USUBJID} {first.QNAM}",
                                 hint="each qualifier may have one value per parent record"))
+    mappings = {qnam: mapping for qnam, (mapping, _trail) in spec.supp_mapped().items()}
+    value_level = _qualifier_metadata(mappings, set(frame["QNAM"]), pages or {})
+    origins = {v.origin for v in value_level.values()}
     variables = [
         Variable(name=meta.name, label=meta.label, type=meta.type, core=meta.core, role=meta.role,
-                 length=char_length(frame[meta.name]), codelist=meta.codelist or "", origin="Assigned"
-                 if meta.name in ("STUDYID", "RDOMAIN", "IDVAR", "QNAM", "QLABEL", "QORIG", "QEVAL") else "Derived")
+                 length=char_length(frame[meta.name]), codelist=meta.codelist or "",
+                 **_supp_origin(meta.name, spec.name, origins))
         for meta in standard.variables(name)
     ]
     frame = frame[[v.name for v in variables]]
@@ -121,4 +139,44 @@ def conform_supp(spec: DatasetSpec, frame: pd.DataFrame, version: str, standard:
     domain = standard.dataset_for(name).domain
     return Dataset(name=name, label=label, frame=frame.reset_index(drop=True), variables=variables,
                    keys=["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"], domain=domain,
-                   structure=standard.dataset_for(name).meta.structure), problems
+                   structure=standard.dataset_for(name).meta.structure, value_level=value_level), problems
+
+
+def _supp_origin(variable: str, parent: str, qualifier_origins: set[str]) -> dict:
+    """Origin and method of a SUPP-- variable for define.xml: USUBJID is the parent's, IDVARVAL points at the
+    parent record, QVAL has each qualifier's origin (its value-level metadata), the rest are assigned."""
+    if variable == "USUBJID":
+        return {"origin": "Predecessor", "predecessor": f"{parent}.USUBJID"}
+    if variable == "IDVARVAL":
+        return {"origin": "Derived", "method_name": "Parent record identifier",
+                "method": "The value of the parent record's variable that IDVAR names (its --SEQ), as text; empty "
+                          "for qualifiers of the subject."}
+    if variable == "QVAL":
+        return {"origin": next(iter(qualifier_origins)) if len(qualifier_origins) == 1 else ""}
+    return {"origin": "Assigned"}
+
+
+def _qualifier_metadata(mappings: dict[str, dict], qnams: set[str],
+                        pages: dict[str, tuple[int, ...]]) -> dict[str, Variable]:
+    """QVAL's metadata per QNAM written (the pieces of a split text share their qualifier's)."""
+    found = {}
+    for qnam in sorted(qnams):
+        base = qnam if qnam in mappings else _split_from(qnam, mappings)
+        if base is None:
+            continue
+        mapping = mappings[base]
+        found[f"QVAL.{qnam}"] = Variable(
+            name="QVAL", label=str(mapping.get("label", "")), type="Char", length=0, origin=origin_of(mapping),
+            source=mapping.get("source", ""), method=method_text(mapping), method_name=method_name(mapping),
+            comment=mapping.get("comment", ""), crf_pages=pages.get(base, ()))
+    return found
+
+
+def _split_from(qnam: str, qualifiers) -> str | None:
+    """The qualifier a piece of split text (AECOMM1, LONGNAM12) belongs to, by the names `supplemental` gives."""
+    digits = len(qnam) - len(qnam.rstrip("0123456789"))
+    if not digits:
+        return None
+    number = int(qnam[-digits:])
+    stem = qnam[:-digits]
+    return next((q for q in qualifiers if (q[:7] if number < 10 else q[:6]) == stem), None)

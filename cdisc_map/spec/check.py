@@ -36,6 +36,7 @@ from cdisc_map.spec.registry import (
     result_type,
 )
 from cdisc_map.spec.study import AdamSpecs, DatasetSpec, StudySpec, read_study
+from cdisc_map.spec.submission import submission_problems
 from cdisc_map.spec.yamlfile import Lines, line_of, schema_problems
 from cdisc_map.standards.adam_metadata import load_adamig
 from cdisc_map.standards.codelists import Terminology
@@ -78,6 +79,7 @@ def check_study(study_dir: Path, standards: Standards | None = None,
         problems += check_sdtm_spec(spec, study, catalog, terminology, sdtmig)
     problems += _plan_problems(study)
     problems += check_adam_specs(study, catalog)
+    problems += submission_problems(study, catalog.written)
     if raw_columns is not None:
         problems += raw_column_problems(study, raw_columns)
     return study, problems

@@ -15,7 +15,7 @@ derivation by `derive:` (`{derive: study_day, of: AESTDTC}`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cdisc_map.spec import conditions, templates
@@ -72,6 +72,9 @@ class Entry:
     main: Param | None = None  # a kind: what its own key holds
     origin: dict[str, str] = field(default_factory=dict)  # define.xml origin per standard
     method: str = ""  # define.xml wording, with {param} placeholders; "" when it needs none
+    # The wording for every variable that follows the IG's naming (AESTDY of AESTDTC), so that
+    # define.xml has one method for all of them: one MethodDef per algorithm.
+    generic_method: str = ""
     result: str = "text"  # text, number, date (ISO text in SDTM, SAS date in ADaM), datetime, flag, same
     needs_order: bool = False  # reads the dataset's records in their final (key) order
     reads_subject: bool = False  # reads the subject id column of the raw form
@@ -194,7 +197,7 @@ KINDS: tuple[Entry, ...] = (
 
 DERIVATIONS: tuple[Entry, ...] = (
     Entry("studyid", DERIVATION, (SDTM,), "The study identifier of study.yaml.",
-          origin={SDTM: "Assigned"}, method="The study identifier from study.yaml.",
+          origin={SDTM: "Assigned"}, method="The sponsor's identifier of the study, the same in every record.",
           example=Example({"derive": "studyid"}, source={"Subject": ["001", "002"]}, variable="STUDYID")),
     Entry("siteid", DERIVATION, (SDTM,), "The subject's site, from the subjects form.",
           origin={SDTM: "Collected"}, method="The subject's site, from the subjects form.", reads_subject=True,
@@ -246,7 +249,10 @@ DERIVATIONS: tuple[Entry, ...] = (
                      "maps it, otherwise from the subject's DM record.")),
           origin={SDTM: "Derived"}, result="number",
           method="{of} minus {ref}, plus 1 on or after {ref} (no day 0); complete dates only.",
-          doc="Only complete dates have a study day (SDTMIG 3.4 section 4.4.4).",
+          generic_method="--DY is its --DTC minus {ref}, plus 1 on or after {ref} (no day 0); complete dates "
+                         "only.",
+          doc="Only complete dates have a study day (SDTMIG 3.4 section 4.4.4). In define.xml every --DY computed "
+              "from the --DTC of its own name (AESTDY of AESTDTC) shares one method, \"Study day\".",
           example=Example({"derive": "study_day", "of": "AESTDTC"},
                           built={"USUBJID": ["S-001", "S-001", "S-001"],
                                  "AESTDTC": ["2024-03-04", "2024-03-05T10:00", "2024-03"]},
@@ -257,7 +263,7 @@ DERIVATIONS: tuple[Entry, ...] = (
                   _p("order", meaning="The variables to number in, first to last (the dataset's key order "
                      "unless given); records that tie keep the key order.")),
           origin={SDTM: "Derived"}, result="number", needs_order=True,
-          method="Sequential number within subject in the dataset's key order.",
+          method="Sequential number within each {by}, in the dataset's key order.",
           example=Example({"derive": "seq"}, built={"USUBJID": ["S-001", "S-001", "S-002"]}, variable="AESEQ")),
     Entry("study_first_date", DERIVATION, (SDTM,), "The earliest value of a variable over a whole dataset "
           "(TS SSTDTC: the first informed consent).",
@@ -287,14 +293,16 @@ DERIVATIONS: tuple[Entry, ...] = (
           "for the subject is on or before the record's date.",
           params=(_p("of", required=True, meaning="The record's --DTC."), _p("epochs", required=True)),
           origin={SDTM: "Derived"},
-          method="The last epoch whose start (per subject) is on or before {of}; null for partial dates.",
-          doc="Dates compare to the minute when both have a time, else by day; a partial date, or one before "
-              "the first epoch, has no epoch.",
+          method="The last epoch whose start (per subject) is on or before {of}; a partial date takes the "
+                 "epoch that holds all of its days, else none.",
+          doc="Dates compare to the minute when both have a time, else by day. A partial date (2024-03) has "
+              "the epoch all of its days lie in, and none when an epoch starts within it; a date before "
+              "the first epoch has no epoch.",
           example=Example({"derive": "epoch", "of": "AESTDTC",
                            "epochs": [{"epoch": "SCREENING", "start": "RFICDTC"},
                                       {"epoch": "TREATMENT", "start": "RFXSTDTC"}]},
-                          built={"USUBJID": ["S-001", "S-001", "S-001"],
-                                 "AESTDTC": ["2024-02-20", "2024-03-06", "2024-03"]},
+                          built={"USUBJID": ["S-001", "S-001", "S-001", "S-001"],
+                                 "AESTDTC": ["2024-02-20", "2024-03-06", "2024-03", "2024-04"]},
                           datasets={"DM": {"USUBJID": ["S-001"], "RFICDTC": ["2024-02-15"],
                                            "RFXSTDTC": ["2024-03-05T08:00"]}}, variable="EPOCH")),
     Entry("visitnum", DERIVATION, (SDTM,), "VISITNUM from the study's visit schedule (study.yaml visits); an "
@@ -614,11 +622,46 @@ def mapping_text(mapping: dict, qualify=lambda name: name) -> str:
     return method_text(mapping, qualify)
 
 
-def method_text(mapping: dict | None, qualify=lambda name: name) -> str:
+#: What define.xml names the method of each derivation: a name a reviewer reads, shared by
+#: every variable whose method has the same wording.
+METHOD_NAMES: dict[str, str] = {
+    "usubjid": "Unique subject identifier",
+    "first_date": "Earliest date",
+    "last_date": "Latest date",
+    "age": "Age in completed years",
+    "study_day": "Study day",
+    "seq": "Sequence number",
+    "study_first_date": "Earliest date of the study",
+    "study_last_date": "Latest date of the study",
+    "study_count": "Number of distinct values",
+    "epoch": "Epoch",
+    "visitnum": "Visit number",
+    "visit": "Visit name",
+    "sas_date": "SAS date",
+    "sas_datetime": "SAS datetime",
+    "first_value": "Value of the first record",
+    "last_value": "Value of the last record",
+    "exists": "Flag: a matching record exists",
+    "duration": "Duration in days",
+}
+
+
+def method_name(mapping: dict | None) -> str:
+    """What define.xml names a mapping's method: its entry's name for reviewers; "" when the spec
+    writes the method itself (`method:`), whose wording belongs to one variable."""
+    if not mapping or "method" in mapping:
+        return ""
+    entry = entry_of(mapping)
+    return METHOD_NAMES.get(entry.name, "") if entry is not None else ""
+
+
+def method_text(mapping: dict | None, qualify=lambda name: name, variable: str | None = None) -> str:
     """The define.xml method of a mapping: its own `method`, else its entry's wording.
 
     `qualify` turns a variable name into the name define.xml shows (ADaM writes
-    DM.RFSTDTC for a variable of the source dataset).
+    DM.RFSTDTC for a variable of the source dataset). Given the `variable` mapped, an
+    entry with a generic wording uses it when the mapping follows the IG's naming
+    (AESTDY from AESTDTC), so that those variables share one method.
     """
     if not mapping:
         return ""
@@ -632,12 +675,22 @@ def method_text(mapping: dict | None, qualify=lambda name: name) -> str:
         return text[0].upper() + text[1:] + "."
     if entry.form != DERIVATION:
         return ""
+    if entry.generic_method and variable and _follows_naming(mapping, variable):
+        return _derivation_text(replace(entry, method=entry.generic_method), mapping, qualify)
     return _derivation_text(entry, mapping, qualify)
+
+
+def _follows_naming(mapping: dict, variable: str) -> bool:
+    """Whether a --DY is computed from the --DTC of its own name (AESTDY of AESTDTC, RSDY of RSDTC)."""
+    of = mapping.get("of")
+    return isinstance(of, str) and variable.endswith("DY") and of == variable[:-2] + "DTC"
 
 
 def _derivation_text(entry: Entry, mapping: dict, qualify) -> str:
     params: dict[str, str] = {k: str(v) for k, v in mapping.items() if isinstance(v, str)}
     params.setdefault("ref", "RFSTDTC")
+    by = mapping.get("by")
+    params["by"] = ", ".join(map(str, by)) if isinstance(by, list) and by else "subject"
     where = mapping.get("where")
     params["where"] = f" where {conditions.describe(where)}" if where else ""
     order = mapping.get("order")

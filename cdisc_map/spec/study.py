@@ -33,6 +33,7 @@ class FormSpec:
     form: str | None = None  # ODM files: the FormOID to read
     item_group: str | None = None  # ODM files: the ItemGroupOID to read, instead of a form
     column_names: str | None = None  # ODM files: "oid" (default) or "name"
+    crf_pages: int | list[int] | None = None  # the form's pages in the annotated CRF
 
 
 @dataclass

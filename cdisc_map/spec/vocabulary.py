@@ -55,6 +55,9 @@ TYPE_SCHEMAS: dict[str, dict] = {
                                 "side": {"enum": ["left", "right"]}}},
     "data_type": {"enum": ["Char", "Num"]},
     "derivation": {"type": "string"},
+    "pages": {"oneOf": [{"type": "integer", "minimum": 1},
+                        {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1,
+                         "uniqueItems": True}]},
 }
 
 
@@ -121,7 +124,10 @@ WORDS: dict[str, Word] = {word.name: word for word in (
     Word("origin", "origin", "The define.xml origin, when the entry's own is not right."),
     Word("source", "origin_source", "The define.xml origin source (Investigator, Sponsor, Subject, Vendor)."),
     Word("method", "text", "The derivation in words, for define.xml; replaces the entry's generated wording."),
-    Word("comment", "text", "A comment for define.xml: what a reviewer needs to know about the variable."),
+    Word("comment", "text", "A comment for define.xml: what a reviewer needs to know about the variable (notes for "
+         "spec authors belong in YAML `#` comments, which stay in the spec)."),
+    Word("crf_pages", "pages", "The annotated CRF page (or pages) where a collected value is recorded; define.xml "
+         "links the origin to them. Overrides the `crf_pages` of the form in study.yaml."),
     Word("label", "label", "The variable label (supplemental qualifiers; ADaM producer-defined variables)."),
     Word("type", "data_type", "The variable type of an ADaM producer-defined variable: Char or Num."),
     Word("display_format", "text", "The SAS display format of an ADaM producer-defined variable (DATE9.)."),
@@ -131,4 +137,4 @@ WORDS: dict[str, Word] = {word.name: word for word in (
 #: Words any entry accepts: what to do with the result, and what define.xml says of it.
 MODIFIERS = ("extract", "split", "substring", "strip", "replace", "transliterate", "case", "pad", "prefix", "suffix",
              "values", "otherwise", "not_after")
-METADATA = ("extend", "origin", "source", "method", "comment", "label", "type", "display_format", "eval")
+METADATA = ("extend", "origin", "source", "method", "comment", "crf_pages", "label", "type", "display_format", "eval")

@@ -1,8 +1,8 @@
 """Conformance checks for SDTM and ADaM packages (XPT files + define.xml).
 
 The functional core of `cdisc-map validate`: load every package under a path once,
-run the registered rules, and render the findings. Any package can be checked, not
-only one cdisc-map wrote.
+run the registered rules with the standards each package declares, and render the
+findings. Any package can be checked, not only one cdisc-map wrote.
 
     report = validate_path("build/")            # a package folder, an OUT tree or one .xpt
     print(render(report, "text"))
@@ -11,18 +11,19 @@ only one cdisc-map wrote.
 `NotAPackageError` means the input cannot be validated at all (exit status 2).
 """
 
+from cdisc_map.validate.context import Collector, Context
 from cdisc_map.validate.engine import (
-    DEFAULT_LIMIT,
-    Collector,
-    Context,
     DatasetSummary,
+    PackageSummary,
     Report,
     exit_code,
     validate_packages,
     validate_path,
 )
+from cdisc_map.validate.excel import render_xlsx
 from cdisc_map.validate.loader import Dataset, NotAPackageError, Package, load_packages
 from cdisc_map.validate.report import (
+    DEFAULT_MAX_PER_RULE,
     FORMATS,
     REPORT_JSON_SCHEMA,
     render,
@@ -31,6 +32,7 @@ from cdisc_map.validate.report import (
     render_junit,
     render_text,
     to_document,
+    write_atomically,
     write_reports,
 )
 from cdisc_map.validate.rules import (
@@ -44,7 +46,7 @@ from cdisc_map.validate.rules import (
 )
 
 __all__ = [
-    "DEFAULT_LIMIT",
+    "DEFAULT_MAX_PER_RULE",
     "FORMATS",
     "REPORT_JSON_SCHEMA",
     "RULES",
@@ -56,6 +58,7 @@ __all__ = [
     "Finding",
     "NotAPackageError",
     "Package",
+    "PackageSummary",
     "Report",
     "Rule",
     "exit_code",
@@ -65,11 +68,13 @@ __all__ = [
     "render_json",
     "render_junit",
     "render_text",
+    "render_xlsx",
     "rule_page",
     "rules_index",
     "rules_text",
     "to_document",
     "validate_packages",
     "validate_path",
+    "write_atomically",
     "write_reports",
 ]

@@ -7,23 +7,15 @@ are SAS day numbers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-from cdisc_map.validate.checks_sdtm import check_subject_spine
-from cdisc_map.validate.columns import (
-    is_text,
-    number_text,
-    one_to_one_breaks,
-    text,
-)
+from cdisc_map.core.text import number_text
+from cdisc_map.validate.columns import is_text, text
+from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
 from cdisc_map.validate.rules import check
-
-if TYPE_CHECKING:
-    from cdisc_map.validate.engine import Context
+from cdisc_map.validate.shared import check_subject_spine, report_one_to_one
 
 # ADaMIG 1.3 Required variables that the ADaM rules rely on.
 REQUIRED_EVERYWHERE = ("STUDYID", "USUBJID")
@@ -113,13 +105,5 @@ def check_parameters(package: Package, ctx: Context) -> None:
     for dataset in package.adam:
         if not dataset.has("PARAMCD", "PARAM"):
             continue
-        columns = (("PARAMCD", text(dataset.frame["PARAMCD"])),
-                   ("PARAM", text(dataset.frame["PARAM"])))
-        for own, mask, earlier in one_to_one_breaks(columns[0][1], columns[1][1]):
-            (name, values), (other, partners) = columns[own], columns[1 - own]
-            ctx.out.add_rows(
-                "CM0407", dataset, mask, variable=name, values=values,
-                message=lambda p, n=name, v=values, o=other, w=partners, e=earlier: (
-                    f"{n} {v.iat[p]!r} has {o} {w.iat[p]!r} here and {e[v.iat[p]]!r} "
-                    "in an earlier record"),
-            )
+        report_one_to_one("CM0407", dataset, ("PARAMCD", text(dataset.frame["PARAMCD"])),
+                          ("PARAM", text(dataset.frame["PARAM"])), ctx)

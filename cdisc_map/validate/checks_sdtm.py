@@ -1,123 +1,35 @@
-"""SDTM content: core variables, terminology, dates, --SEQ, subjects, study days, EX.
+"""SDTM content: dates, --SEQ, subjects, study days, start before end, EX and DM.
 
-SDTM datasets are the package's datasets whose names do not start with AD. Checks that
-need the standard's metadata (core, codelists) run on the datasets SDTMIG describes;
-the rest (dates, --SEQ, subjects, study days) run on every SDTM dataset, custom domains
-included.
+SDTM datasets are the package's datasets whose names do not start with AD. These checks
+need no IG metadata and run on every SDTM dataset, custom domains and split datasets
+included (a split dataset's variables carry its domain's prefix: LBCH has LBSEQ).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-from cdisc_map.standards.metadata import UnknownStandardError, VariableMeta
+from cdisc_map.core.text import number_text
 from cdisc_map.validate.columns import (
     compare_at_common_precision,
     date_days,
-    dtc_parts,
-    first_rows,
     is_text,
     known_prefixes,
-    number_text,
+    number_keys,
     text,
 )
-from cdisc_map.validate.loader import Dataset, Package
+from cdisc_map.validate.context import Context
+from cdisc_map.validate.loader import Package
+from cdisc_map.validate.model import expected_domain
 from cdisc_map.validate.rules import check
-
-if TYPE_CHECKING:
-    from cdisc_map.validate.engine import Context
-
-
-def standard_variables(dataset: Dataset, ctx: Context) -> list[VariableMeta] | None:
-    """The SDTMIG variables of the dataset, or None for a dataset the IG does not describe."""
-    try:
-        return ctx.sdtmig.variables(dataset.name)
-    except UnknownStandardError:
-        return None
-
-
-def dtc_info(dataset: Dataset, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """(problem, known prefix) per row of a --DTC column, computed once per dataset."""
-    key = ("dtc", column)
-    if key not in dataset.cache:
-        dataset.cache[key] = dtc_parts(dataset.frame[column], dataset.factors(column))
-    return dataset.cache[key]
-
-
-def dtc_columns(dataset: Dataset) -> list[str]:
-    return [c for c in dataset.frame.columns
-            if c.endswith("DTC") and is_text(dataset.frame[c])]
-
-
-@check("CM0201", "CM0202", "CM0203")
-def check_core_variables(package: Package, ctx: Context) -> None:
-    for dataset in package.sdtm:
-        variables = standard_variables(dataset, ctx)
-        if variables is None:
-            continue
-        for variable in variables:
-            where = {"file": dataset.file, "dataset": dataset.name, "variable": variable.name}
-            if variable.name not in dataset.frame.columns:
-                if variable.core == "Req":
-                    ctx.out.add("CM0201", **where,
-                                message=f"Required variable {variable.name} is missing")
-                elif variable.core == "Exp":
-                    ctx.out.add("CM0203", **where,
-                                message=f"Expected variable {variable.name} is missing")
-            elif variable.core == "Req":
-                missing = dataset.blank(variable.name)
-                if missing.any():
-                    ctx.out.add_rows("CM0202", dataset, missing, variable=variable.name,
-                                     message=f"Required variable {variable.name} is null")
-
-
-def declared_extensions(package: Package, ctx: Context, dataset: str, variable: str) -> set[str]:
-    """Terms define.xml marks as the study's extensions (def:ExtendedValue) of the variable's codelist."""
-    from cdisc_map.validate.checks_define import _load
-
-    model = _load(package, ctx)
-    if model is None:
-        return set()
-    codelists = {c.oid: c for c in model.codelists}
-    for definition in model.datasets:
-        if definition.name.upper() != dataset:
-            continue
-        for item in definition.variables:
-            if item.name.upper() == variable and item.codelist_oid in codelists:
-                return {i.coded_value for i in codelists[item.codelist_oid].items if i.extended}
-    return set()
-
-
-@check("CM0204", "CM0205")
-def check_codelists(package: Package, ctx: Context) -> None:
-    for dataset in package.sdtm:
-        for variable in standard_variables(dataset, ctx) or []:
-            if variable.name not in dataset.frame.columns:
-                continue
-            codelists = [ctx.ct[name] for name in variable.codelists if name in ctx.ct]
-            series = dataset.frame[variable.name]
-            if not codelists or not is_text(series):
-                continue
-            # An extensible codelist may carry the study's own terms, declared in define.xml.
-            extended = declared_extensions(package, ctx, dataset.name, variable.name) \
-                if any(c.extensible for c in codelists) else set()
-            valid = dataset.per_value(
-                variable.name,
-                lambda v, lists=codelists, ext=extended: v == "" or v in ext or any(v in c for c in lists),
-                True, dtype=bool)
-            if valid.all():
-                continue
-            names = " or ".join(c.short_name for c in codelists)
-            extensible = any(c.extensible for c in codelists)
-            ctx.out.add_rows(
-                "CM0205" if extensible else "CM0204", dataset, ~valid,
-                variable=variable.name, values=series,
-                message=lambda p, s=series, n=names, v=variable.name: (
-                    f"{v} {s.iat[p]!r} is not in codelist {n} ({ctx.ct.version or 'CT'})"),
-            )
+from cdisc_map.validate.shared import (
+    by_subject,
+    check_subject_spine,
+    dtc_columns,
+    dtc_info,
+    report_messages,
+)
 
 
 @check("CM0206")
@@ -134,21 +46,41 @@ def check_iso8601(package: Package, ctx: Context) -> None:
 
 @check("CM0207")
 def check_seq_unique(package: Package, ctx: Context) -> None:
+    """--SEQ is unique per subject within a domain, across its split datasets too (SDTMIG
+    4.1.7): a repeat is reported in the dataset where it appears second."""
+    by_domain: dict[str, list] = {}
     for dataset in package.sdtm:
+        if dataset.seq_variable is not None and not dataset.is_supp and dataset.has("USUBJID"):
+            by_domain.setdefault(dataset.domain, []).append(dataset)
+    for datasets in by_domain.values():
+        _check_seq_across(datasets, ctx)
+
+
+def _check_seq_across(datasets: list, ctx: Context) -> None:
+    keys = pd.concat([pd.DataFrame({"USUBJID": d.frame["USUBJID"].to_numpy(),
+                                    "SEQ": number_keys(d.frame[d.seq_variable])}) for d in datasets],
+                     ignore_index=True)
+    owner = np.concatenate([np.full(d.records, index) for index, d in enumerate(datasets)])
+    position = np.concatenate([np.arange(d.records) for d in datasets])
+    repeated = keys.duplicated(keep="first").to_numpy() & ~np.isnan(keys["SEQ"].to_numpy())
+    if not repeated.any():
+        return
+    group = keys.groupby(["USUBJID", "SEQ"], sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(keys))).groupby(group).transform("min").to_numpy()
+    for index, dataset in enumerate(datasets):
+        mine = owner == index
+        if not (repeated & mine).any():
+            continue
         seq = dataset.seq_variable
-        if seq is None or dataset.is_supp or not dataset.has("USUBJID"):
-            continue
-        keys = dataset.frame[["USUBJID", seq]]
-        repeated = keys.duplicated(keep="first").to_numpy() & ~dataset.blank(seq)
-        if not repeated.any():
-            continue
-        group = keys.groupby(["USUBJID", seq], sort=False, dropna=False).ngroup().to_numpy()
-        first = pd.Series(np.arange(len(keys))).groupby(group).transform("min").to_numpy()
-        ctx.out.add_rows(
-            "CM0207", dataset, repeated, variable=seq, values=dataset.frame[seq],
-            message=lambda p, f=first, s=seq: f"{s} is already used by row {f[p] + 1} "
-                                              "of the same subject",
-        )
+        firsts = first[mine]
+
+        def explain(p: int, firsts=firsts, seq=seq, dataset=dataset) -> str:
+            other = datasets[owner[firsts[p]]]
+            where = "" if other is dataset else f" of {other.name}"
+            return f"{seq} is already used by row {position[firsts[p]] + 1}{where} of the same subject"
+
+        ctx.out.add_rows("CM0207", dataset, repeated[mine], variable=seq, values=dataset.frame[seq],
+                         message=explain)
 
 
 @check("CM0208", "CM0209", "CM0217")
@@ -165,45 +97,12 @@ def check_subjects(package: Package, ctx: Context) -> None:
     check_subject_spine(dm, with_subjects, ctx, duplicate_rule="CM0209", orphan_rule="CM0208")
 
 
-def check_subject_spine(spine: Dataset, datasets: list[Dataset], ctx: Context, *,
-                        duplicate_rule: str, orphan_rule: str) -> None:
-    """One record per subject in the spine (DM, ADSL), and every other dataset's subject in it."""
-    subjects = spine.frame["USUBJID"]
-    repeated = subjects.duplicated(keep="first").to_numpy() & ~spine.blank("USUBJID")
-    if repeated.any():
-        ctx.out.add_rows(duplicate_rule, spine, repeated, variable="USUBJID", values=subjects,
-                         message=f"the subject already has a {spine.name} record")
-    known = set(subjects)
-    for dataset in datasets:
-        if dataset is spine or not dataset.has("USUBJID"):
-            continue
-        ids = dataset.frame["USUBJID"]
-        unknown = ~ids.isin(known).to_numpy() & ~dataset.blank("USUBJID")
-        if not unknown.any():
-            continue
-        positions, counts = first_rows(ids, unknown)
-        mask = np.zeros(len(ids), dtype=bool)
-        mask[positions] = True
-        count_at = dict(zip(positions.tolist(), counts.tolist()))
-        ctx.out.add_rows(
-            orphan_rule, dataset, mask, variable="USUBJID", values=ids,
-            message=lambda p, c=count_at, n=dataset.name, s=spine.name: (
-                f"the subject has {c[p]} {n} record(s) (first shown) but no {s} record"),
-        )
-
-
-def _reference_by_subject(dm: Dataset, column: str) -> pd.Series:
-    """DM column indexed by USUBJID (first record of a duplicated subject)."""
-    frame = dm.frame.drop_duplicates("USUBJID")
-    return pd.Series(text(frame[column]).to_numpy(), index=frame["USUBJID"].to_numpy())
-
-
 @check("CM0210", "CM0211")
 def check_study_days(package: Package, ctx: Context) -> None:
     dm = package.get("DM")
     reference = None
     if dm is not None and dm.has("USUBJID", "RFSTDTC"):
-        reference = _reference_by_subject(dm, "RFSTDTC")
+        reference = by_subject(dm, "RFSTDTC")
         reference_days = pd.Series(date_days(reference), index=reference.index)
     for dataset in package.sdtm:
         frame = dataset.frame
@@ -219,7 +118,7 @@ def check_study_days(package: Package, ctx: Context) -> None:
             if reference is None or dtc not in frame.columns or "USUBJID" not in frame.columns:
                 continue
             subjects = frame["USUBJID"]
-            own = date_days(frame[dtc], dataset.factors(dtc))
+            own = date_days(frame[dtc])
             ref = subjects.map(reference_days).to_numpy(dtype=float)
             expected = own - ref + (own >= ref)
             populated = ~np.isnan(values) & ~zero
@@ -278,7 +177,7 @@ def check_reference_dates(package: Package, ctx: Context) -> None:
 
     def sign_against(column: str, ex_values: np.ndarray) -> np.ndarray:
         """Per EX row: its value compared with the subject's DM.<column> (-1, 0, 1, NaN)."""
-        reference = pd.Series(ex_subjects).map(_reference_by_subject(dm, column))
+        reference = pd.Series(ex_subjects).map(by_subject(dm, column))
         return compare_at_common_precision(ex_values, known_prefixes(reference))
 
     def any_of_subject(ex_rows: np.ndarray) -> np.ndarray:
@@ -305,7 +204,7 @@ def check_reference_dates(package: Package, ctx: Context) -> None:
         unmatched = exposed & populated & ~any_of_subject(sign == 0)
         messages[unmatched] = [f"RFXSTDTC {v!r} is not the start of any EX record of the subject"
                                for v in first[unmatched]]
-        _report("CM0213", ctx, dm, messages, "RFXSTDTC", first)
+        report_messages("CM0213", ctx, dm, messages, "RFXSTDTC", first)
         not_first = exposed & populated & ~unmatched & any_of_subject(sign == -1)
         if not_first.any():
             earlier = first_of_subject(sign == -1)
@@ -328,7 +227,7 @@ def check_reference_dates(package: Package, ctx: Context) -> None:
         unmatched = exposed & populated & ~matched
         messages[unmatched] = [f"RFXENDTC {v!r} is not the start or end of any EX record"
                                for v in last[unmatched]]
-        _report("CM0213", ctx, dm, messages, "RFXENDTC", last)
+        report_messages("CM0213", ctx, dm, messages, "RFXENDTC", last)
         not_last = exposed & populated & any_of_subject(sign == 1)
         if not_last.any():
             later = first_of_subject(sign == 1)
@@ -344,9 +243,25 @@ def check_reference_dates(package: Package, ctx: Context) -> None:
                              message="the subject has EX records but RFSTDTC is empty")
 
 
-def _report(rule_id: str, ctx: Context, dataset: Dataset, messages: np.ndarray,
-            variable: str, values: pd.Series) -> None:
-    mask = messages != ""
-    if mask.any():
-        ctx.out.add_rows(rule_id, dataset, mask, variable=variable, values=values,
-                         message=messages)
+@check("CM0242")
+def check_age_unit(package: Package, ctx: Context) -> None:
+    """AGEU only with an AGE (CDISC CORE-000122/000190)."""
+    dm = package.get("DM")
+    if dm is None or not dm.has("AGE", "AGEU"):
+        return
+    orphan = dm.blank("AGE") & ~dm.blank("AGEU")
+    if orphan.any():
+        ctx.out.add_rows("CM0242", dm, orphan, variable="AGEU", values=dm.frame["AGEU"],
+                         message=lambda p: f"AGEU is {dm.frame['AGEU'].iat[p]!r} but AGE is null")
+
+
+@check("CM0243")
+def check_domain_codes(package: Package, ctx: Context) -> None:
+    for dataset in package.sdtm:
+        wanted = expected_domain(dataset.name)
+        if dataset.is_supp or wanted is None or not dataset.has("DOMAIN"):
+            continue
+        values = text(dataset.frame["DOMAIN"])
+        wrong = ((values != wanted) & (values != "")).to_numpy()
+        ctx.out.add_rows("CM0243", dataset, wrong, variable="DOMAIN", values=values,
+                         message=lambda p, v=values, w=wanted: f"DOMAIN is {v.iat[p]!r}; {w} is expected")

@@ -1,22 +1,27 @@
-"""Supplemental qualifiers: each resolves to exactly one parent; QNAM and QLABEL are sound."""
+"""Supplemental qualifiers: each resolves to exactly one parent; QNAM and QLABEL are sound.
+
+A SUPP-- dataset's parents are the records of the dataset its name continues (SUPPAE:
+AE; SUPPLBCH: the split dataset LBCH, whose domain LB is the RDOMAIN), or, for SUPPQUAL
+and a SUPP-- whose dataset is absent, every dataset holding RDOMAIN (LB and its split
+pieces LBCH, LBHE).
+"""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from cdisc_map.validate.columns import one_to_one_breaks, text
+from cdisc_map.validate.columns import is_text, number_keys, text
+from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Dataset, Package
+from cdisc_map.validate.model import NAME, split_domain
 from cdisc_map.validate.rules import check
+from cdisc_map.validate.shared import report_one_to_one
 
-if TYPE_CHECKING:
-    from cdisc_map.validate.engine import Context
-
-QNAM = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 MAX_QLABEL = 40
+PIECE = re.compile(r"^(?P<stem>[A-Z][A-Z0-9_]*?)(?P<number>\d+)$")
 
 
 def supp_datasets(package: Package) -> list[Dataset]:
@@ -32,8 +37,10 @@ def check_parents(package: Package, ctx: Context) -> None:
         frame = supp.frame
         rdomain, idvar = text(frame["RDOMAIN"]), text(frame["IDVAR"])
         subjects, idvarval = text(frame["USUBJID"]), text(frame["IDVARVAL"])
+        own_parent = package.datasets.get(supp.name[4:]) if supp.name != "SUPPQUAL" else None
         if supp.name != "SUPPQUAL":
-            expected = supp.name[4:]
+            expected = own_parent.domain if own_parent is not None and own_parent.readable \
+                else split_domain(supp.name[4:])
             wrong = (rdomain != expected).to_numpy() & (rdomain != "").to_numpy()
             if wrong.any():
                 ctx.out.add_rows("CM0306", supp, wrong, variable="RDOMAIN", values=rdomain,
@@ -44,25 +51,41 @@ def check_parents(package: Package, ctx: Context) -> None:
                 continue  # null RDOMAIN: CM0202
             mask = np.zeros(len(frame), dtype=bool)
             mask[rows] = True
-            parent = package.get(domain)
-            if domain in package.datasets and parent is None:
-                continue  # the parent file is unreadable: CM0101
-            if parent is None or not parent.has("USUBJID"):
+            if own_parent is not None:
+                if not own_parent.readable:
+                    continue  # the parent file is unreadable: CM0101
+                if own_parent.domain != domain:
+                    continue  # reported by CM0306 above
+                parents = [own_parent]
+            else:
+                if any(d.domain == domain and not d.readable for d in package.datasets.values()
+                       if not d.is_supp and not d.is_adam):
+                    continue  # a parent file is unreadable: CM0101
+                parents = package.of_domain(domain)
+            parents = [d for d in parents if d.has("USUBJID")]
+            if not parents:
                 ctx.out.add_rows("CM0301", supp, mask, variable="RDOMAIN", values=rdomain,
                                  message=f"the package has no {domain} dataset")
                 continue
-            if variable and variable not in parent.frame.columns:
+            missing = [d.name for d in parents if variable and variable not in d.frame.columns]
+            if missing:
                 ctx.out.add_rows("CM0306", supp, mask, variable="IDVAR", values=idvar,
-                                 message=f"IDVAR {variable} is not a variable of {domain}")
+                                 message=f"IDVAR {variable} is not a variable of "
+                                         f"{' or '.join(missing)}")
                 continue
+            # a numeric IDVAR (--SEQ, VISITNUM) matches IDVARVAL as a number: "1.2" is 1.2000000000000002
+            numeric = bool(variable) and all(not is_text(d.frame[variable]) for d in parents)
+            parent_frame = pd.concat([pd.DataFrame({"s": text(d.frame["USUBJID"]),
+                                                    "v": _key_values(d.frame[variable], numeric)
+                                                    if variable else ""})
+                                      for d in parents], ignore_index=True)
             # how many parent records each qualifier's key matches
             if variable:
-                counts = pd.DataFrame({"s": text(parent.frame["USUBJID"]),
-                                       "v": text(parent.frame[variable])}).value_counts()
+                counts = parent_frame.value_counts()
                 keys = pd.MultiIndex.from_arrays([subjects.to_numpy()[rows],
-                                                  idvarval.to_numpy()[rows]])
+                                                  _key_values(idvarval, numeric)[rows]])
             else:
-                counts = text(parent.frame["USUBJID"]).value_counts()
+                counts = parent_frame["s"].value_counts()
                 keys = pd.Index(subjects.to_numpy()[rows])
             matches = np.zeros(len(frame))
             matches[rows] = counts.reindex(keys, fill_value=0).to_numpy()
@@ -86,6 +109,13 @@ def check_parents(package: Package, ctx: Context) -> None:
                                  values=idvarval, message=describe)
 
 
+def _key_values(values: pd.Series, numeric: bool) -> np.ndarray:
+    """Values to match qualifiers with parents by: number keys (as text) for numeric IDVARs."""
+    if not numeric:
+        return text(values).to_numpy()
+    return np.array([repr(k) if not np.isnan(k) else "" for k in number_keys(values)], dtype=object)
+
+
 @check("CM0303", "CM0304", "CM0305")
 def check_qualifier_names(package: Package, ctx: Context) -> None:
     for supp in supp_datasets(package):
@@ -93,11 +123,11 @@ def check_qualifier_names(package: Package, ctx: Context) -> None:
             continue
         frame = supp.frame
         qnam = text(frame["QNAM"])
-        malformed = ((qnam != "") & ~qnam.str.fullmatch(QNAM.pattern)).to_numpy()
+        malformed = ((qnam != "") & ~qnam.str.fullmatch(NAME.pattern)).to_numpy()
         if malformed.any():
             ctx.out.add_rows("CM0304", supp, malformed, variable="QNAM", values=qnam,
                              message="QNAM must have at most 8 characters: A-Z, 0-9 and _, "
-                                     "starting with a letter")
+                                     "not starting with a digit")
         keys = [c for c in ("USUBJID", "RDOMAIN", "IDVAR", "IDVARVAL") if c in frame.columns]
         repeated = frame[[*keys, "QNAM"]].duplicated(keep="first").to_numpy() & (qnam != "").to_numpy()
         if repeated.any():
@@ -112,12 +142,30 @@ def _check_labels(supp: Dataset, qnam: pd.Series, qlabel: pd.Series, ctx: Contex
     if long.any():
         ctx.out.add_rows("CM0305", supp, long, variable="QLABEL", values=qlabel,
                          message=lambda p: f"QLABEL has {len(qlabel.iat[p])} characters")
-    columns = (("QNAM", qnam), ("QLABEL", qlabel))
-    for own, mask, earlier in one_to_one_breaks(qnam, qlabel, skip=(qnam == "").to_numpy()):
-        (name, values), (other, partners) = columns[own], columns[1 - own]
-        ctx.out.add_rows(
-            "CM0305", supp, mask, variable=name, values=values,
-            message=lambda p, n=name, v=values, o=other, w=partners, e=earlier: (
-                f"{n} {v.iat[p]!r} has {o} {w.iat[p]!r} here and {e[v.iat[p]]!r} "
-                "in an earlier record"),
-        )
+    report_one_to_one("CM0305", supp, ("QNAM", qnam), ("QLABEL", qlabel), ctx,
+                      skip=(qnam == "").to_numpy())
+
+
+@check("CM0307")
+def check_split_text(package: Package, ctx: Context) -> None:
+    """No piece of split text (QNAM stem + number, such as AECOMM1 after AECOMM) begins with a
+    blank; a blank at the end of a piece cannot be seen, since SAS drops trailing blanks."""
+    for supp in supp_datasets(package):
+        if supp.has("QNAM", "QVAL"):
+            _check_pieces(package, supp, ctx)
+
+
+def _check_pieces(package: Package, supp: Dataset, ctx: Context) -> None:
+    qnam, qval = text(supp.frame["QNAM"]), text(supp.frame["QVAL"])
+    names = set(qnam)
+    parents = {c for d in package.of_domain(supp.domain) for c in d.frame.columns}
+    stems = {}
+    for name in names:
+        match = PIECE.match(name)
+        if match and (match.group("stem") in names or match.group("stem") in parents):
+            stems[name] = match.group("stem")
+    pieces = qnam.isin(list(stems) + [s for s in stems.values() if s in names]).to_numpy()
+    blank_edge = (qval.str.startswith(" ") | qval.str.endswith(" ")).to_numpy()
+    ctx.out.add_rows("CM0307", supp, pieces & blank_edge, variable="QVAL", values=qval,
+                     message=lambda p: (f"the {qnam.iat[p]} piece of split text begins or ends "
+                                        "with a blank"))

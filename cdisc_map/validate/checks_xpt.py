@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from cdisc_map.validate.columns import is_text
+from cdisc_map.validate.context import Context
 from cdisc_map.validate.loader import Package
+from cdisc_map.validate.model import NAME
 from cdisc_map.validate.rules import check
 
-if TYPE_CHECKING:
-    from cdisc_map.validate.engine import Context
-
-NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 MAX_LABEL = 40
 MAX_VALUE_BYTES = 200
+
+
+@check("CM0109")
+def check_other_files(package: Package, ctx: Context) -> None:
+    for file, why in package.skipped:
+        ctx.out.add("CM0109", file=file, message=f"{file.rpartition('/')[2]} was not checked: {why}")
 
 
 @check("CM0101", "CM0102", "CM0103", "CM0104", "CM0105")
@@ -51,8 +52,9 @@ def check_file_structure(package: Package, ctx: Context) -> None:
                         message=f"the label of {name} has {len(label)} characters")
 
 
-def _byte_length(value: object) -> int:
-    return len(value.encode("utf-8")) if isinstance(value, str) else 0
+def _byte_length(value: object, encoding: str = "utf-8") -> int:
+    """Bytes of a value as the file stores it (in the encoding it was decoded with)."""
+    return len(value.encode(encoding, errors="replace")) if isinstance(value, str) else 0
 
 
 def _ascii(value: object) -> bool:
@@ -65,15 +67,17 @@ def check_values(package: Package, ctx: Context) -> None:
     out = ctx.out
     for dataset in package.readable():
         meta = dataset.meta
+        decoded = "" if meta.encoding == "utf-8" else f" (the file's text is {meta.encoding})"
         for label_of, label in [("", meta.label), *meta.column_labels.items()]:
             if not label.isascii():
                 out.add("CM0107", file=dataset.file, dataset=dataset.name, variable=label_of,
-                        value=label, message="the label has non-ASCII characters")
+                        value=label, message=f"the label has non-ASCII characters{decoded}")
         for name in dataset.frame.columns:
             series = dataset.frame[name]
             if not is_text(series):
                 continue
-            lengths = dataset.per_value(name, _byte_length, 0, dtype=np.int64)
+            lengths = dataset.per_value(name, lambda v, e=meta.encoding: _byte_length(v, e), 0,
+                                        dtype=np.int64)
             longest = int(lengths.max()) if len(lengths) else 0
             too_long = lengths > MAX_VALUE_BYTES
             if too_long.any():
@@ -82,7 +86,7 @@ def check_values(package: Package, ctx: Context) -> None:
             non_ascii = ~dataset.per_value(name, _ascii, True, dtype=bool)
             if non_ascii.any():
                 out.add_rows("CM0107", dataset, non_ascii, variable=name, values=series,
-                             message="the value has non-ASCII characters")
+                             message=f"the value has non-ASCII characters{decoded}")
             declared = meta.character_lengths.get(name)
             if declared is not None and declared > max(longest, 1):
                 out.add("CM0108", file=dataset.file, dataset=dataset.name, variable=name,

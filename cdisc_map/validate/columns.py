@@ -8,6 +8,7 @@ array indexing.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -16,17 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_map.core.dates import parse_iso
+from cdisc_map.core.dates import IsoParts, iso_to_date, parse_iso
 from cdisc_map.core.problems import DateError
+from cdisc_map.core.text import numbers_as_text
 
-# The part of an ISO 8601 value before its first unknown component, without fractions.
-_KNOWN_PREFIX = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}(?::\d{2}(?::\d{2})?)?)?)?)?")
-_COMPLETE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:T|$)")
-# A complete date, optionally with a time whose parts are all in range.
-_COMMON_FORM = re.compile(
-    r"(\d{4}-\d{2}-\d{2})(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?")
 PRECISIONS = (4, 7, 10, 13, 16, 19)  # year, month, day, hour, minute, second
-_EPOCH = dt.date(1970, 1, 1).toordinal()
+# A decimal number as --STRESC or a codelist value writes one (no "inf", "nan" or "1_000").
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+SIGNIFICANT_DIGITS = 15  # what a double holds exactly in decimal; IBM-float noise lies beyond
 
 
 def is_text(series: pd.Series) -> bool:
@@ -63,7 +62,7 @@ def per_value(series: pd.Series, function: Callable[[Any], Any], missing: Any,
 def blank(series: pd.Series, factors: Factors | None = None) -> np.ndarray:
     """True where the value is null: NaN for numbers, empty text for characters."""
     if not is_text(series):
-        return series.isna().to_numpy()
+        return series.isna().to_numpy(copy=True)  # the caller may combine it in place
     codes, uniques = factors if factors is not None else factorize(series)
     empty = [index for index, value in enumerate(_as_list(uniques)) if value == ""]
     missing = codes == -1
@@ -71,64 +70,107 @@ def blank(series: pd.Series, factors: Factors | None = None) -> np.ndarray:
 
 
 def text(series: pd.Series) -> pd.Series:
-    """The column as str with "" for missing (numbers formatted without a trailing .0)."""
-    if is_text(series):
-        return series.fillna("").astype(str)
-    return pd.Series(per_value(series, number_text, ""), index=series.index)
+    """The column as str with "" for missing (numbers as `core.text.number_text` writes them)."""
+    return numbers_as_text(series)
 
 
-def number_text(value: Any) -> str:
-    """3.0 -> "3", 2.5 -> "2.5": numbers as a reader of the data writes them."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    number = float(value)
-    if number.is_integer():
-        return str(int(number))
-    return np.format_float_positional(number, trim="-")
+def number_key(value: Any) -> float:
+    """A number rounded to 15 significant digits, NaN for anything else: equal keys are the
+    same number as a person reads it.
 
-
-def iso_problem(value: Any) -> str:
-    """Why `value` is not an SDTM ISO 8601 date/time, or "" when it is (or is empty)."""
-    if not isinstance(value, str):
-        return f"{value!r} is not text"
+    SAS stores numbers as IBM floats, which read back as IEEE doubles a few units in the
+    last place away (1.2 becomes 1.2000000000000002), so values from a transport file
+    and from define.xml or another dataset are compared by key, never as text.
+    """
+    if isinstance(value, str):
+        text_value = value.strip()
+        if not _DECIMAL.fullmatch(text_value):
+            return np.nan
+        value = float(text_value)
+    if value is None or isinstance(value, bool):
+        return np.nan
     try:
-        parse_iso(value)
-    except DateError as error:
-        return str(error)
-    if value != value.strip():
-        return "surrounding blanks"
-    return ""
+        number = float(value)
+    except (TypeError, ValueError):
+        return np.nan
+    if not np.isfinite(number):
+        return np.nan
+    return float(f"{number:.{SIGNIFICANT_DIGITS}g}")
+
+
+def number_keys(series: pd.Series) -> np.ndarray:
+    """`number_key` of every row (text parsed as a decimal number), once per distinct value."""
+    if is_text(series):
+        return per_value(series, number_key, np.nan, dtype=float)
+    values = series.to_numpy(dtype=float)
+    keys = np.full(len(values), np.nan)
+    finite = np.isfinite(values)
+    if finite.any():
+        keys[finite] = per_value(pd.Series(values[finite]), number_key, np.nan, dtype=float)
+    return keys
 
 
 def known_prefixes(series: pd.Series) -> np.ndarray:
     return dtc_parts(series)[1]
 
 
+def known_prefix(value: str, parts: IsoParts) -> str:
+    """The text of a valid --DTC value before its first unknown component, without fractions:
+    a valid value is laid out YYYY-MM-DDThh:mm:ss up to there, so it is a slice of it."""
+    known = 0
+    for component in (parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second):
+        if component is None:
+            break
+        known += 1
+    return value.strip()[:PRECISIONS[known - 1]] if known else ""
+
+
 def dtc_parts(series: pd.Series, factors: Factors | None = None
               ) -> tuple[np.ndarray, np.ndarray]:
-    """(problem, known prefix) of every --DTC value, each distinct value parsed once.
-
-    Complete dates with an optional valid time (the bulk of real data) take a fast path
-    that checks each distinct calendar date once; everything else is parsed in full.
-    """
+    """(problem, known prefix) of every --DTC value, each distinct value parsed once by
+    `core.dates.parse_iso`: the problem is "" for a valid (or empty) value."""
     codes, uniques = factors if factors is not None else factorize(series)
     problems = np.empty(len(uniques) + 1, dtype=object)
     prefixes = np.empty(len(uniques) + 1, dtype=object)
-    date_problems: dict[str, str] = {}
     for index, value in enumerate(_as_list(uniques)):
-        fast = _COMMON_FORM.fullmatch(value) if isinstance(value, str) else None
-        if fast is not None:
-            day = fast.group(1)
-            if day not in date_problems:
-                date_problems[day] = iso_problem(day)
-            problems[index] = date_problems[day]
-            prefixes[index] = "" if problems[index] else value[:19]
+        if not isinstance(value, str):
+            problems[index], prefixes[index] = f"{value!r} is not text", ""
             continue
-        problems[index] = iso_problem(value)
-        match = None if problems[index] else _KNOWN_PREFIX.match(value)
-        prefixes[index] = match.group(0) if match else ""
+        try:
+            parts = parse_iso(value)
+        except DateError as error:
+            problems[index], prefixes[index] = str(error), ""
+            continue
+        problems[index] = "surrounding blanks" if value != value.strip() else ""
+        prefixes[index] = known_prefix(value, parts)
     problems[-1] = prefixes[-1] = ""
     return problems[codes], prefixes[codes]
+
+
+def _prefix_bounds(prefix: str) -> tuple[float, float]:
+    """The first and last day (days since 1970-01-01) a known prefix can mean; NaN if none."""
+    if len(prefix) < 4:
+        return np.nan, np.nan
+    year = int(prefix[:4])
+    if len(prefix) < 7:
+        first, last = (year, 1, 1), (year, 12, 31)
+    else:
+        month = int(prefix[5:7])
+        if len(prefix) < 10:
+            first, last = (year, month, 1), (year, month, calendar.monthrange(year, month)[1])
+        else:
+            first = last = (year, month, int(prefix[8:10]))
+    return tuple(float(dt.date(*day).toordinal() - _EPOCH_ORDINAL) for day in (first, last))
+
+
+def day_bounds(prefixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the first and last day a --DTC value can mean (a partial date spans its month
+    or year), as days since 1970-01-01, from the known prefixes `dtc_parts` gives; NaN where
+    there is no known year."""
+    bounds = per_value(pd.Series(prefixes, dtype=object), _prefix_bounds, (np.nan, np.nan))
+    first = np.fromiter((b[0] for b in bounds), dtype=float, count=len(bounds))
+    last = np.fromiter((b[1] for b in bounds), dtype=float, count=len(bounds))
+    return first, last
 
 
 def compare_at_common_precision(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -153,21 +195,12 @@ def compare_at_common_precision(left: np.ndarray, right: np.ndarray) -> np.ndarr
     return result
 
 
-def _date_ordinal(value: Any) -> float:
-    if not isinstance(value, str):
-        return np.nan
-    match = _COMPLETE_DATE.match(value)
-    if match is None:
-        return np.nan
-    try:
-        return float(dt.date.fromisoformat(match.group(1)).toordinal() - _EPOCH)
-    except ValueError:
-        return np.nan
-
-
-def date_days(series: pd.Series, factors: Factors | None = None) -> np.ndarray:
+def date_days(series: pd.Series) -> np.ndarray:
     """Days since 1970-01-01 of the date portion of --DTC values; NaN unless a complete date."""
-    return per_value(series, _date_ordinal, np.nan, dtype=float, factors=factors)
+    dates = iso_to_date(series.astype(object).where(series.notna(), ""))
+    days = (dates.to_numpy(dtype="datetime64[ns]") - np.datetime64("1970-01-01", "ns")) \
+        / np.timedelta64(1, "D")
+    return np.where(pd.isna(dates).to_numpy(), np.nan, np.floor(days))
 
 
 def first_rows(keys: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,119 +1,40 @@
 """Run every registered check over the packages under a path and collect the findings.
 
-A systematic defect in a million-record package would otherwise produce a million
-findings: the collector keeps every count exact but stores only the first `limit`
-findings of each rule in each file, which is what a person can read and what a report
-can carry.
+Each package is checked with the standards it declares (see `validate.standards`): the
+collector is told which rules report notices for it, and the checks run in the order
+their modules register them, the note on the declared standards last.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from cdisc_map.standards.metadata import Standard
+import cdisc_map.validate.checks_adam as checks_adam
+import cdisc_map.validate.checks_ct as checks_ct
+import cdisc_map.validate.checks_define as checks_define
+import cdisc_map.validate.checks_design as checks_design
+import cdisc_map.validate.checks_events as checks_events
+import cdisc_map.validate.checks_findings as checks_findings
+import cdisc_map.validate.checks_model as checks_model
+import cdisc_map.validate.checks_sdtm as checks_sdtm
+import cdisc_map.validate.checks_standards as checks_standards
+import cdisc_map.validate.checks_suppqual as checks_suppqual
+import cdisc_map.validate.checks_xpt as checks_xpt
 from cdisc_map.standards.selection import Standards
 from cdisc_map.standards.terminology import Terminology
-from cdisc_map.validate import (  # noqa: F401  (imported to register their checks)
-    checks_adam,
-    checks_define,
-    checks_sdtm,
-    checks_suppqual,
-    checks_xpt,
-)
-from cdisc_map.validate.columns import number_text
-from cdisc_map.validate.loader import Dataset, Package, load_packages
-from cdisc_map.validate.rules import CHECKS, RULES, SEVERITIES, Finding, severity_rank
+from cdisc_map.validate.context import Collector, Context
+from cdisc_map.validate.loader import Package, load_packages
+from cdisc_map.validate.rules import CHECKS, CT, IG, RULES, SEVERITIES, Finding, severity_rank
+from cdisc_map.validate.standards import PackageStandards, resolve_standards
 
-DEFAULT_LIMIT = 200  # findings kept per rule and file; counts stay exact
-
-
-class Collector:
-    """Where checks put findings: exact totals, the first `limit` findings per rule and file."""
-
-    def __init__(self, limit: int = DEFAULT_LIMIT):
-        self.limit = limit
-        self.findings: list[Finding] = []
-        self.totals: Counter[tuple[str, str]] = Counter()
-        self._kept: Counter[tuple[str, str]] = Counter()
-
-    def add(self, rule_id: str, *, file: str = "", dataset: str = "", variable: str = "",
-            row: int | None = None, usubjid: str | None = None, seq: str | None = None,
-            value: Any = None, message: str | None = None) -> None:
-        key = (rule_id, file)
-        self.totals[key] += 1
-        if self._kept[key] >= self.limit:
-            return
-        self._kept[key] += 1
-        rule = RULES[rule_id]
-        self.findings.append(Finding(
-            rule=rule_id, severity=rule.severity, file=file, dataset=dataset,
-            variable=variable, row=row, usubjid=usubjid, seq=seq,
-            value=_value_text(value), message=message or rule.message,
-        ))
-
-    def add_rows(self, rule_id: str, dataset: Dataset, mask: np.ndarray, *,
-                 variable: str = "", values: pd.Series | np.ndarray | None = None,
-                 message: str | Sequence[str] | Callable[[int], str] | None = None) -> None:
-        """One finding per masked row, with its row number and record keys.
-
-        `values` (aligned with the frame) gives each finding's offending value;
-        `message` is one text for all rows, a sequence aligned with the frame, or a
-        function of the row position. Only the rows that fit under the limit are turned
-        into findings; the others are only counted.
-        """
-        positions = np.flatnonzero(mask)
-        key = (rule_id, dataset.file)
-        room = max(0, self.limit - self._kept[key])
-        self.totals[key] += len(positions) - min(room, len(positions))
-        frame = dataset.frame
-        usubjids = frame["USUBJID"] if "USUBJID" in frame.columns else None
-        seqs = frame[dataset.seq_variable] if dataset.seq_variable else None
-        for position in positions[:room].tolist():
-            if callable(message):
-                text = message(position)
-            elif message is None or isinstance(message, str):
-                text = message
-            else:
-                text = message[position]
-            self.add(
-                rule_id, file=dataset.file, dataset=dataset.name, variable=variable,
-                row=position + 1,
-                usubjid=None if usubjids is None else _value_text(usubjids.iat[position]),
-                seq=None if seqs is None else _value_text(seqs.iat[position]),
-                value=None if values is None else _at(values, position),
-                message=text,
-            )
-
-
-def _at(values: pd.Series | np.ndarray, position: int) -> Any:
-    return values.iat[position] if isinstance(values, pd.Series) else values[position]
-
-
-def _value_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float | np.floating):
-        return None if np.isnan(value) else number_text(value)
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    return str(value)
-
-
-@dataclass
-class Context:
-    """What every check receives besides the package: the collector and the standards."""
-
-    out: Collector
-    sdtmig: Standard
-    ct: Terminology
+# The check modules, in the order their checks run (the standards note comes last).
+CHECK_MODULES = (checks_xpt, checks_model, checks_ct, checks_sdtm, checks_findings,
+                 checks_events, checks_design, checks_suppqual, checks_adam, checks_define,
+                 checks_standards)
 
 
 @dataclass
@@ -123,20 +44,36 @@ class DatasetSummary:
     standard: str  # "SDTM" or "ADaM"
     records: int | None  # None when the file could not be read
     variables: int | None
+    label: str = ""
+    encoding: str | None = None  # the text encoding the file was read with
+
+
+@dataclass
+class PackageSummary:
+    """One package folder: its define.xml and the standards it was checked with."""
+
+    folder: str
+    define: str | None
+    define_version: str | None
+    kind: str  # "SDTM" or "ADaM"
+    declared_standard: str | None
+    standard: str
+    declared_terminology: str | None
+    terminology: str
 
 
 @dataclass
 class Report:
-    """Findings of one validation run, with exact counts and what was validated."""
+    """Every finding of one validation run, with what was validated and against what."""
 
     path: str
     datasets: list[DatasetSummary]
     defines: list[str]
     findings: list[Finding]
-    totals: dict[tuple[str, str], int]  # (rule id, file) -> findings, kept or not
+    totals: dict[tuple[str, str], int]  # (rule id, file) -> findings
     standard: str
     terminology: str
-    limit: int = DEFAULT_LIMIT
+    packages: list[PackageSummary] | None = None
 
     def rule_totals(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
@@ -145,52 +82,72 @@ class Report:
         return {rule_id: counts.get(rule_id, 0) for rule_id in RULES}
 
     def severity_totals(self) -> dict[str, int]:
-        counts = {severity: 0 for severity in SEVERITIES}
-        for rule_id, count in self.rule_totals().items():
-            counts[RULES[rule_id].severity] += count
-        return counts
-
-    @property
-    def truncated(self) -> list[tuple[str, str, int, int]]:
-        """(rule, file, kept, total) wherever findings were left out of the report."""
-        kept: Counter[tuple[str, str]] = Counter((f.rule, f.file) for f in self.findings)
-        return [
-            (rule_id, file, kept[(rule_id, file)], total)
-            for (rule_id, file), total in sorted(self.totals.items())
-            if total > kept[(rule_id, file)]
-        ]
+        counts = Counter(f.severity for f in self.findings)
+        return {severity: counts.get(severity, 0) for severity in SEVERITIES}
 
 
 def validate_path(path: str | os.PathLike, *, ct: Terminology | None = None,
-                  sdtmig_version: str = "3.4", limit: int = DEFAULT_LIMIT,
+                  standard: str | None = None, sdtmig_version: str | None = None,
+                  encoding: str | None = None, define: str | os.PathLike | None = None,
                   standards: Standards | None = None) -> Report:
-    """Validate every package under `path` (a package folder, an OUT tree or one .xpt).
+    """Validate every package under `path` (a package folder, an OUT tree or one dataset file).
 
-    `ct` defaults to the newest SDTM CT installed in the standards home (`standards`,
-    default: `Standards()`), else the bundled subset, which is a part of the published
-    package only. Raises NotAPackageError when the path holds no XPT file.
+    `ct` is a full CT package (`load_ct_package`); without it, the CT release each
+    package declares is taken from `standards` (default: `Standards()`, the standards
+    home), else its newest installed release, else the bundled subset, whose membership
+    findings are notices. `standard` ("SDTMIG 3.2", or
+    `sdtmig_version` "3.2") overrides the IG version the define.xml declares; `encoding`
+    the text encoding of the XPT files; `define` the package's define.xml. Raises
+    NotAPackageError when the path holds no XPT file.
     """
-    packages = load_packages(path)
-    return validate_packages(packages, path=str(path), ct=ct,
-                             sdtmig_version=sdtmig_version, limit=limit, standards=standards)
+    packages = load_packages(path, encoding=encoding, define=define)
+    return validate_packages(packages, path=str(path), ct=ct, standard=standard or sdtmig_version,
+                             standards=standards)
 
 
-def validate_packages(packages: list[Package], *, path: str = "",
-                      ct: Terminology | None = None, sdtmig_version: str = "3.4",
-                      limit: int = DEFAULT_LIMIT, standards: Standards | None = None) -> Report:
+def downgraded_rules(standards: PackageStandards) -> frozenset[str]:
+    """The rules that report notices for a package, given how far its standards are known."""
+    families = set()
+    if not standards.ig_exact:
+        families |= {IG, CT}
+    if not standards.ct_exact:
+        families.add(CT)
+    return frozenset(rule.id for rule in RULES.values() if rule.depends_on in families)
+
+
+def ordered_checks() -> list:
+    """The registered checks, module by module in CHECK_MODULES order."""
+    position = {module.__name__: index for index, module in enumerate(CHECK_MODULES)}
+    return [function for function, _rule_ids in
+            sorted(CHECKS, key=lambda c: position.get(c[0].__module__, len(position)))]
+
+
+def validate_packages(packages: list[Package], *, path: str = "", ct: Terminology | None = None,
+                      standard: str | None = None, standards: Standards | None = None) -> Report:
     """Run every registered check on already loaded packages."""
     standards = standards or Standards()
-    terminology = ct if ct is not None else standards.ct()
-    sdtmig = standards.sdtmig(sdtmig_version)
-    context = Context(out=Collector(limit), sdtmig=sdtmig, ct=terminology)
+    out = Collector()
+    summaries = []
     for package in packages:
-        for function, _rule_ids in CHECKS:
+        chosen = resolve_standards(package, standard=standard, ct=ct, standards=standards)
+        out.downgraded = downgraded_rules(chosen)
+        context = Context(out=out, standards=chosen, first_finding=len(out.findings))
+        for function in ordered_checks():
             function(package, context)
+        summaries.append(PackageSummary(
+            folder=package.file,
+            define=package.relative(package.define) if package.define else None,
+            define_version=package.define_version, kind=chosen.kind,
+            declared_standard=chosen.declared_ig, standard=chosen.used_ig,
+            declared_terminology=chosen.declared_ct, terminology=chosen.terminology,
+        ))
     datasets = [
         DatasetSummary(
             file=d.file, name=d.name, standard="ADaM" if d.is_adam else "SDTM",
             records=d.records if d.readable else None,
             variables=len(d.frame.columns) if d.readable else None,
+            label=d.meta.label if d.meta is not None else "",
+            encoding=d.meta.encoding if d.meta is not None else None,
         )
         for package in packages for d in package.datasets.values()
     ]
@@ -199,12 +156,16 @@ def validate_packages(packages: list[Package], *, path: str = "",
         path=Path(path).as_posix() if path else "",
         datasets=sorted(datasets, key=lambda d: d.file),
         defines=sorted(defines),
-        findings=sorted(context.out.findings, key=Finding.sort_key),
-        totals=dict(context.out.totals),
-        standard=sdtmig.description,
-        terminology=terminology.description,
-        limit=limit,
+        findings=sorted(out.findings, key=Finding.sort_key),
+        totals=dict(out.totals),
+        standard=_one_line(sorted({s.standard for s in summaries})),
+        terminology=_one_line(sorted({s.terminology for s in summaries})),
+        packages=sorted(summaries, key=lambda s: s.folder),
     )
+
+
+def _one_line(values: list[str]) -> str:
+    return ", ".join(values)
 
 
 def exit_code(findings: Report | Iterable[Finding], fail_on: str = "error") -> int:

@@ -4,11 +4,14 @@ A package is one folder of dataset files with, usually, its define.xml (the SDTM
 and the ADaM folder of an eCTD tree are two packages). Datasets are XPT files or
 Dataset-JSON 1.1 files (.json, .ndjson; other JSON files, such as a validation report,
 are not datasets); where a folder holds a dataset in several formats, the XPT file is the
-one checked, then .json, then .ndjson. Every dataset file is read once, here, into the
-same frame and metadata whatever its format, and the checks share them. A file that
-cannot be read is kept with its error, so that the report says which file is broken and
-the rest of the package is still checked; a path with no dataset file at all is not a
-package and raises `NotAPackageError`.
+one checked, then .json, then .ndjson. Its define.xml is whichever XML file
+of the folder is an ODM document with define metadata, whatever it is called
+(define_cdiscpilot01.xml is as good as define.xml), unless one is named. Every dataset
+file and the define.xml are read once, here, into the same frame and metadata whatever
+the format, and the checks share what was read. A file
+that cannot be read is kept with its error, so that the report names it and the rest of
+the package is still checked; a file of the folder that is not a dataset is named as
+skipped; a path with no dataset file at all is not a package and raises `NotAPackageError`.
 """
 
 from __future__ import annotations
@@ -24,12 +27,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import define_xml
 from cdisc_map.core.problems import CdiscMapError, ProblemsError
 from cdisc_map.io.datasetjson import is_dataset_json, read_dataset_json
 from cdisc_map.io.xpt import XptMeta, read_xpt
 from cdisc_map.validate.columns import Factors, blank, factorize, is_text, per_value
+from cdisc_map.validate.model import split_domain
+from define_xml import Define, DefineError
 
 ADAM_PREFIX = "AD"
+# Files a package folder holds beside its datasets that are no data: documents, the
+# define.xml's stylesheet and rendering.
+COMPANION_SUFFIXES = {".pdf", ".xsl", ".html", ".htm", ".css", ".txt", ".md", ".doc", ".docx"}
 #: Dataset file formats by suffix, in the order of preference when a folder has several.
 DATASET_SUFFIXES = {".xpt": "xpt", ".json": "json", ".ndjson": "ndjson"}
 
@@ -67,6 +76,21 @@ class Dataset:
     def records(self) -> int:
         return 0 if self.frame is None else len(self.frame)
 
+    @cached_property
+    def domain(self) -> str:
+        """The domain the dataset holds: its DOMAIN (RDOMAIN for SUPP--) where populated and
+        single-valued, else what the name says (LBCH holds LB)."""
+        column = "RDOMAIN" if self.is_supp else "DOMAIN"
+        if self.is_supp:
+            return split_domain(self.name[4:], self._single_value(column))
+        return split_domain(self.name, self._single_value(column))
+
+    def _single_value(self, column: str) -> str | None:
+        if self.frame is None or column not in self.frame.columns or not is_text(self.frame[column]):
+            return None
+        values = [v for v in self.frame[column].unique().tolist() if isinstance(v, str) and v]
+        return values[0] if len(values) == 1 else None
+
     def has(self, *columns: str) -> bool:
         return self.frame is not None and all(c in self.frame.columns for c in columns)
 
@@ -92,25 +116,34 @@ class Dataset:
         """The variable that numbers a subject's records: --SEQ in SDTM, ASEQ in ADaM."""
         if self.frame is None:
             return None
-        candidates = ["ASEQ"] if self.is_adam else [f"{self.name}SEQ", f"{self.name[:2]}SEQ"]
+        candidates = ["ASEQ"] if self.is_adam else [f"{self.name}SEQ", f"{self.domain[:2]}SEQ",
+                                                     f"{self.name[:2]}SEQ"]
         return next((c for c in candidates if c in self.frame.columns), None)
 
 
 @dataclass
 class Package:
-    """The datasets of one folder and its define.xml, if any."""
+    """The datasets of one folder and its define.xml, if any, as read."""
 
     folder: Path
     file: str  # folder relative to the validated root ("." for the root itself)
     datasets: dict[str, Dataset] = field(default_factory=dict)
     define: Path | None = None
+    define_version: str | None = None  # "1.0", "2.0" or "2.1"
+    define_model: Define | None = None  # the define.xml as read; None when absent or unreadable
+    define_error: str | None = None  # why the define.xml could not be read
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) not validated
     partial: bool = False  # one file of the folder was chosen: no whole-package rules
-    cache: dict = field(default_factory=dict, repr=False)  # e.g. the parsed define.xml
+    cache: dict = field(default_factory=dict, repr=False)
 
     def get(self, name: str) -> Dataset | None:
         """A readable dataset by name, or None."""
         dataset = self.datasets.get(name)
         return dataset if dataset is not None and dataset.readable else None
+
+    def of_domain(self, domain: str) -> list[Dataset]:
+        """The readable datasets holding `domain`: the domain's own and its split pieces."""
+        return [d for d in self.readable() if not d.is_supp and not d.is_adam and d.domain == domain]
 
     def readable(self) -> list[Dataset]:
         return [d for d in self.datasets.values() if d.readable]
@@ -126,13 +159,25 @@ class Package:
     def relative(self, path: Path) -> str:
         return f"{self.file}/{path.name}" if self.file != "." else path.name
 
+    def define_dataset(self, name: str) -> Any | None:
+        """define.xml's description of a dataset (ItemGroupDef) by name, or None."""
+        if self.define_model is None:
+            return None
+        if "define datasets" not in self.cache:
+            self.cache["define datasets"] = {d.name.upper(): d for d in self.define_model.datasets}
+        return self.cache["define datasets"].get(name.upper())
 
-def load_packages(path: str | os.PathLike, workers: int | None = None) -> list[Package]:
+
+def load_packages(path: str | os.PathLike, workers: int | None = None, *,
+                  encoding: str | None = None, define: str | os.PathLike | None = None
+                  ) -> list[Package]:
     """Every package under `path` (itself a package folder, an OUT tree or one dataset file).
 
     Folders whose name starts with a dot (staging folders of an interrupted run) are
     skipped. Files are read in a small thread pool: the reader spends most of its time
-    outside the interpreter lock.
+    outside the interpreter lock. `encoding` is the text encoding of the XPT files
+    (default: detected per file); `define` names the define.xml of the package, for a
+    package whose define.xml is elsewhere.
     """
     root = Path(path)
     if not root.exists():
@@ -157,19 +202,22 @@ def load_packages(path: str | os.PathLike, workers: int | None = None) -> list[P
     for file in files:
         folder = file.parent
         if folder not in packages:
-            relative = folder.relative_to(base).as_posix()
-            packages[folder] = Package(folder=folder, file=relative, define=_define_file(folder),
+            packages[folder] = Package(folder=folder, file=folder.relative_to(base).as_posix(),
                                        partial=root.is_file())
         package = packages[folder]
         name = file.stem.upper()
         package.datasets[name] = Dataset(name=name, path=file, file=package.relative(file),
                                          format=DATASET_SUFFIXES[file.suffix.lower()])
+    _attach_defines(list(packages.values()), define)
 
     everything = [d for p in packages.values() for d in p.datasets.values()]
     workers = workers or min(4, os.cpu_count() or 1, len(everything))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for dataset, (frame, meta, error) in zip(everything, pool.map(_read, everything)):
+        readings = pool.map(lambda d: _read(d, encoding), everything)
+        for dataset, (frame, meta, error) in zip(everything, readings):
             dataset.frame, dataset.meta, dataset.error = frame, meta, error
+    for package in packages.values():
+        _read_define(package)
     return list(packages.values())
 
 
@@ -189,20 +237,103 @@ def _preferred(files: list[Path]) -> list[Path]:
     return sorted(chosen.values())
 
 
-def _read(dataset: Dataset) -> tuple[pd.DataFrame | None, XptMeta | None, str | None]:
-    try:
-        if dataset.format == "xpt":
-            frame, meta = read_xpt(dataset.path)
+def _attach_defines(packages: list[Package], define: str | os.PathLike | None) -> None:
+    """Each package's define.xml (the named one, else the folder's) and its skipped files."""
+    chosen = Path(define) if define is not None else None
+    if chosen is not None:
+        if not chosen.is_file():
+            raise NotAPackageError(f"--define {chosen}: no such file")
+        owners = [p for p in packages if p.folder.resolve() == chosen.parent.resolve()]
+        if not owners and len(packages) == 1:
+            owners = packages
+        if not owners:
+            raise NotAPackageError(f"--define {chosen}: the path holds {len(packages)} packages "
+                                   "and the file is in none of their folders; validate one "
+                                   "package folder with it")
+    for package in packages:
+        candidates = []
+        broken = []  # define*.xml files that are no readable define.xml
+        for entry in sorted(package.folder.iterdir()):
+            if not entry.is_file() or entry.name.startswith(".") or entry.suffix.lower() == ".xpt" \
+                    or any(d.path == entry for d in package.datasets.values()):
+                continue
+            version = define_xml.detect(entry) if entry.suffix.lower() == ".xml" else None
+            if version is not None:
+                candidates.append((entry, version))
+            elif entry.suffix.lower() == ".xml" and entry.name.lower().startswith("define"):
+                broken.append(entry)
+            elif entry.suffix.lower() not in COMPANION_SUFFIXES and not package.partial:
+                package.skipped.append((package.relative(entry), _why_skipped(entry)))
+        if not candidates and broken:  # named as the define.xml: report it as unreadable
+            candidates.append((broken.pop(0), None))
+        for entry in broken:
+            package.skipped.append((package.relative(entry), _why_skipped(entry)))
+        if chosen is not None and package in owners:
+            package.define, package.define_version = chosen, define_xml.detect(chosen)
+            others = [entry for entry, _version in candidates if entry.resolve() != chosen.resolve()]
+        elif candidates:
+            candidates.sort(key=lambda c: (c[1] is None, c[0].name.lower() != "define.xml", c[0].name))
+            (package.define, package.define_version), others = candidates[0], [c[0] for c in candidates[1:]]
         else:
+            others = []
+        for entry in others:
+            package.skipped.append((package.relative(entry), f"another define.xml; {package.define.name} "
+                                                             "was used"))
+
+
+def _why_skipped(entry: Path) -> str:
+    suffix = entry.suffix.lower()
+    if suffix == ".sas7bdat":
+        return "a SAS dataset, not a transport file: submissions take XPT"
+    if suffix in (".json", ".ndjson"):
+        return ("JSON that is not a Dataset-JSON 1.1 dataset" if not is_dataset_json(entry)
+                else "the same dataset as an .xpt file of the folder, which was validated")
+    if suffix == ".xml":
+        return "XML that is not a define.xml (no ODM root with define metadata)"
+    return "not a dataset"
+
+
+XPT_RECORD = 80  # a transport file is a run of 80-byte records, the last one padded
+
+
+def _read(dataset: Dataset, encoding: str | None) -> tuple[pd.DataFrame | None, XptMeta | None, str | None]:
+    if dataset.format != "xpt":
+        try:
             frame, json_meta = read_dataset_json(dataset.path)
-            meta = json_meta.transport_meta()
+        except ProblemsError as error:
+            return None, None, "; ".join(p.message for p in error.problems)
+        return frame, json_meta.transport_meta(), None
+    try:
+        size = dataset.path.stat().st_size
+    except OSError as error:
+        return None, None, f"cannot read the file: {error}"
+    if size % XPT_RECORD:
+        # a reader would give the records before the cut and say nothing
+        return None, None, (f"the file has {size:,} bytes, not a whole number of {XPT_RECORD}-byte "
+                            "records: it is truncated or damaged")
+    try:
+        frame, meta = read_xpt(dataset.path, encoding=encoding)
     except ProblemsError as error:
         return None, None, "; ".join(p.message for p in error.problems)
     return frame, meta, None
 
 
-def _define_file(folder: Path) -> Path | None:
-    for entry in sorted(folder.iterdir()):
-        if entry.is_file() and entry.name.lower() == "define.xml":
-            return entry
-    return None
+def _read_define(package: Package) -> None:
+    if package.define is None:
+        return
+    if package.define_version is None:
+        package.define_error = _why_not_a_define(package.define)
+        return
+    try:
+        package.define_model = define_xml.load(package.define)
+    except (DefineError, OSError, ValueError) as error:
+        package.define_error = str(error).replace(str(package.define), package.define.name)
+
+
+def _why_not_a_define(path: Path) -> str:
+    """Why a file named as the define.xml is none: not XML at all, or XML of another kind."""
+    try:
+        define_xml.load(path)
+    except (DefineError, OSError, ValueError) as error:
+        return str(error).replace(str(path), path.name)
+    return "the root is not an ODM element with Define-XML metadata"

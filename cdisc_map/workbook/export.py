@@ -24,7 +24,8 @@ from cdisc_map.adam.adsl import adsl_metadata
 from cdisc_map.adam.tte import adtte_metadata, tte_method
 from cdisc_map.core.datasets import Dataset, Variable
 from cdisc_map.core.problems import Problem, ProblemsError
-from cdisc_map.define.build import CLASS_NAMES, ORIGIN_SOURCE
+from cdisc_map.define.build import CLASS_NAMES
+from cdisc_map.define.origins import DEFAULT_SOURCE as ORIGIN_SOURCE
 from cdisc_map.sdtm.conform import conform
 from cdisc_map.sdtm.supp import COLUMNS as SUPP_COLUMNS
 from cdisc_map.sdtm.supp import conform_supp

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from cdisc_map.core.problems import Problem, ProblemsError
-from cdisc_map.define.build import ORIGIN_SOURCE
+from cdisc_map.define.origins import DEFAULT_SOURCE as ORIGIN_SOURCE
 from cdisc_map.spec.registry import ADAM, SDTM, method_text, modifier_text, origin_of
 from cdisc_map.spec.schemas import schema
 from cdisc_map.spec.yamlfile import schema_problems

@@ -6,16 +6,20 @@
   XSLT 1.0, so that browsers (which only run 1.0) and lxml can both apply it.
   The page has a table of contents, the study and its standards, the documents, a
   summary of the datasets, one table per dataset, the value-level metadata, the
-  codelists, the methods and the comments; every reference is a link.
+  codelists, the methods, the comments and the analysis results (ARM 1.0); every
+  reference is a link, and every target links back to what uses it ("Used by"), so a
+  reviewer can go from a variable to its codelist, method, comment, value-level
+  metadata or predecessor and back. The page needs no script and loads nothing.
 -->
 <xsl:stylesheet version="1.0"
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:odm="http://www.cdisc.org/ns/odm/v1.3"
     xmlns:def="http://www.cdisc.org/ns/def/v2.1"
     xmlns:xlink="http://www.w3.org/1999/xlink"
-    exclude-result-prefixes="odm def xlink">
+    xmlns:arm="http://www.cdisc.org/ns/arm/v1.0"
+    exclude-result-prefixes="odm def xlink arm">
 
-  <xsl:output method="html" encoding="UTF-8" indent="yes"/>
+  <xsl:output method="html" encoding="UTF-8" indent="yes" doctype-system="about:legacy-compat"/>
 
   <xsl:key name="item" match="odm:ItemDef" use="@OID"/>
   <xsl:key name="codelist" match="odm:CodeList" use="@OID"/>
@@ -26,6 +30,15 @@
   <xsl:key name="standard" match="def:Standard" use="@OID"/>
   <xsl:key name="item-by-valuelist" match="odm:ItemDef" use="def:ValueListRef/@ValueListOID"/>
   <xsl:key name="group-by-item" match="odm:ItemGroupDef" use="odm:ItemRef/@ItemOID"/>
+  <xsl:key name="refs-by-item" match="odm:ItemRef" use="@ItemOID"/>
+  <xsl:key name="refs-by-method" match="odm:ItemRef" use="@MethodOID"/>
+  <xsl:key name="items-by-codelist" match="odm:ItemDef" use="odm:CodeListRef/@CodeListOID"/>
+  <xsl:key name="items-by-comment" match="odm:ItemDef" use="@def:CommentOID"/>
+  <xsl:key name="groups-by-comment" match="odm:ItemGroupDef" use="@def:CommentOID"/>
+  <xsl:key name="codelists-by-comment" match="odm:CodeList" use="@def:CommentOID"/>
+  <xsl:key name="group-by-name" match="odm:ItemGroupDef" use="@Name"/>
+  <xsl:key name="copies" match="odm:ItemDef"
+           use="def:Origin[@Type = 'Predecessor']/odm:Description/odm:TranslatedText"/>
 
   <xsl:variable name="study" select="/odm:ODM/odm:Study"/>
   <xsl:variable name="mdv" select="$study/odm:MetaDataVersion"/>
@@ -62,7 +75,10 @@
           .code { font-family: ui-monospace, Menlo, Consolas, monospace; }
           .muted { color: #5a6477; }
           .extended { color: #9c3d1f; font-weight: 600; }
-          .back { font-size: .85rem; }
+          .back, .used-by { font-size: .85rem; }
+          .used-by { color: #5a6477; margin-top: .2rem; }
+          pre.code { white-space: pre-wrap; background: #f4f6fa; padding: .4rem .6rem; margin: .3rem 0; }
+          :target { outline: 3px solid #f0b429; outline-offset: 1px; }
           @media print { nav#toc { display: none; } main { margin-left: 0; } }
         </style>
       </head>
@@ -77,6 +93,7 @@
           <xsl:call-template name="codelists"/>
           <xsl:call-template name="methods"/>
           <xsl:call-template name="comments"/>
+          <xsl:call-template name="results"/>
         </main>
       </body>
     </html>
@@ -113,6 +130,16 @@
         </xsl:if>
         <xsl:if test="$mdv/def:CommentDef">
           <li><a href="#comments">Comments</a></li>
+        </xsl:if>
+        <xsl:if test="$mdv/arm:AnalysisResultDisplays">
+          <li>
+            <a href="#analysis-results">Analysis results</a>
+            <ul>
+              <xsl:for-each select="$mdv/arm:AnalysisResultDisplays/arm:ResultDisplay">
+                <li><a href="#{@OID}"><xsl:value-of select="@Name"/></a></li>
+              </xsl:for-each>
+            </ul>
+          </li>
         </xsl:if>
       </ul>
     </nav>
@@ -305,7 +332,8 @@
           <xsl:for-each select="odm:ItemRef">
             <xsl:sort select="@OrderNumber" data-type="number"/>
             <xsl:variable name="item" select="key('item', @ItemOID)"/>
-            <tr id="{@ItemOID}">
+            <tr>
+              <xsl:attribute name="id"><xsl:call-template name="row-id"/></xsl:attribute>
               <td class="code"><xsl:value-of select="$item/@Name"/></td>
               <td><xsl:value-of select="$item/odm:Description/odm:TranslatedText[1]"/></td>
               <td><xsl:value-of select="@KeySequence"/></td>
@@ -316,6 +344,58 @@
       </table>
       <p class="back"><a href="#datasets">Back to the datasets</a></p>
     </section>
+  </xsl:template>
+
+  <!-- The HTML id of the row of an ItemRef (the context): its ItemOID, qualified by the OID
+       of its dataset or value list when more than one of them uses the ItemDef. -->
+  <xsl:template name="row-id">
+    <xsl:choose>
+      <xsl:when test="count(key('refs-by-item', @ItemOID)) &gt; 1">
+        <xsl:value-of select="concat(../@OID, '.', @ItemOID)"/>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="@ItemOID"/></xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
+  <!-- A link to the row of an ItemRef (the context), named DATASET.VARIABLE (and its where clause). -->
+  <xsl:template name="row-link">
+    <xsl:variable name="id"><xsl:call-template name="row-id"/></xsl:variable>
+    <a class="used-by-link" href="#{$id}">
+      <xsl:choose>
+        <xsl:when test="parent::odm:ItemGroupDef">
+          <xsl:value-of select="concat(../@Name, '.', key('item', @ItemOID)/@Name)"/>
+        </xsl:when>
+        <xsl:otherwise>
+          <xsl:for-each select="key('group-by-item', key('item-by-valuelist', ../@OID)/@OID)[1]">
+            <xsl:value-of select="concat(@Name, '.')"/>
+          </xsl:for-each>
+          <xsl:value-of select="key('item', @ItemOID)/@Name"/>
+          <xsl:for-each select="def:WhereClauseRef[1]">
+            <xsl:text> (</xsl:text><xsl:apply-templates select="key('where', @WhereClauseOID)" mode="plain"/><xsl:text>)</xsl:text>
+          </xsl:for-each>
+        </xsl:otherwise>
+      </xsl:choose>
+    </a>
+  </xsl:template>
+
+  <!-- "Used by: AE.AESTDY, AE.AEENDY" for a set of ItemRefs. -->
+  <xsl:template name="used-by">
+    <xsl:param name="refs"/>
+    <xsl:param name="also" select="/.."/>
+    <xsl:if test="$refs | $also">
+      <div class="used-by">
+        <xsl:text>Used by: </xsl:text>
+        <xsl:for-each select="$also">
+          <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
+          <a class="used-by-link" href="#{@OID}"><xsl:value-of select="@Name"/></a>
+        </xsl:for-each>
+        <xsl:if test="$also and $refs"><xsl:text>, </xsl:text></xsl:if>
+        <xsl:for-each select="$refs">
+          <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
+          <xsl:call-template name="row-link"/>
+        </xsl:for-each>
+      </div>
+    </xsl:if>
   </xsl:template>
 
   <!-- Type, length, terms, origin and derivation cells of one ItemRef (the context). -->
@@ -342,17 +422,32 @@
         <a class="value-list" href="#{$item/def:ValueListRef/@ValueListOID}">Value-level metadata</a>
       </xsl:if>
     </td>
-    <td>
+    <td class="origin">
       <xsl:for-each select="$item/def:Origin">
         <xsl:value-of select="@Type"/>
         <xsl:if test="@Source"><xsl:text> (</xsl:text><xsl:value-of select="@Source"/><xsl:text>)</xsl:text></xsl:if>
         <xsl:if test="odm:Description">
-          <xsl:text>: </xsl:text><xsl:value-of select="odm:Description/odm:TranslatedText[1]"/>
+          <xsl:text>: </xsl:text>
+          <xsl:call-template name="origin-description">
+            <xsl:with-param name="text" select="string(odm:Description/odm:TranslatedText[1])"/>
+          </xsl:call-template>
         </xsl:if>
         <xsl:for-each select="def:DocumentRef">
           <br/><xsl:apply-templates select="."/>
         </xsl:for-each>
       </xsl:for-each>
+      <xsl:if test="parent::odm:ItemGroupDef">
+        <xsl:variable name="copies" select="key('copies', concat(../@Name, '.', $item/@Name))"/>
+        <xsl:if test="$copies">
+          <div class="used-by">
+            <xsl:text>Copied to: </xsl:text>
+            <xsl:for-each select="key('refs-by-item', $copies/@OID)[parent::odm:ItemGroupDef]">
+              <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
+              <xsl:call-template name="row-link"/>
+            </xsl:for-each>
+          </div>
+        </xsl:if>
+      </xsl:if>
     </td>
     <td>
       <xsl:if test="@MethodOID">
@@ -366,6 +461,24 @@
         <xsl:call-template name="comment-text"><xsl:with-param name="oid" select="$item/@def:CommentOID"/></xsl:call-template>
       </xsl:if>
     </td>
+  </xsl:template>
+
+  <!-- An origin's description; a predecessor this define describes ("ADSL.AGE") is a link to it. -->
+  <xsl:template name="origin-description">
+    <xsl:param name="text"/>
+    <xsl:variable name="dataset" select="substring-before($text, '.')"/>
+    <xsl:variable name="variable" select="substring-after($text, '.')"/>
+    <xsl:variable name="source"
+                  select="key('group-by-name', $dataset)/odm:ItemRef[key('item', @ItemOID)/@Name = $variable]"/>
+    <xsl:choose>
+      <xsl:when test="@Type = 'Predecessor' and $source">
+        <xsl:for-each select="$source[1]">
+          <xsl:variable name="id"><xsl:call-template name="row-id"/></xsl:variable>
+          <a class="predecessor" href="#{$id}"><xsl:value-of select="$text"/></a>
+        </xsl:for-each>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$text"/></xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 
   <xsl:template name="comment-text">
@@ -384,14 +497,12 @@
         <h2>Value-level metadata</h2>
         <xsl:for-each select="$mdv/def:ValueListDef">
           <xsl:variable name="parent" select="key('item-by-valuelist', @OID)"/>
-          <xsl:variable name="group" select="key('group-by-item', $parent/@OID)"/>
-          <h3 id="{@OID}">
-            <xsl:for-each select="$group">
+          <h3 id="{@OID}" class="value-list">
+            <xsl:text>Value-level metadata of </xsl:text>
+            <xsl:for-each select="key('refs-by-item', $parent/@OID)">
               <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
-              <a href="#{@OID}"><xsl:value-of select="@Name"/></a>
+              <xsl:call-template name="row-link"/>
             </xsl:for-each>
-            <xsl:text>.</xsl:text>
-            <xsl:value-of select="$parent/@Name"/>
           </h3>
           <xsl:if test="odm:Description">
             <p><xsl:value-of select="odm:Description/odm:TranslatedText[1]"/></p>
@@ -404,7 +515,8 @@
               <xsl:for-each select="odm:ItemRef">
                 <xsl:sort select="@OrderNumber" data-type="number"/>
                 <xsl:variable name="item" select="key('item', @ItemOID)"/>
-                <tr id="{@ItemOID}">
+                <tr>
+                  <xsl:attribute name="id"><xsl:call-template name="row-id"/></xsl:attribute>
                   <td class="where">
                     <xsl:for-each select="def:WhereClauseRef">
                       <xsl:if test="position() &gt; 1"><br/><xsl:text>or </xsl:text></xsl:if>
@@ -421,6 +533,19 @@
         </xsl:for-each>
       </section>
     </xsl:if>
+  </xsl:template>
+
+  <!-- The same in words only, for link texts. -->
+  <xsl:template match="def:WhereClauseDef" mode="plain">
+    <xsl:for-each select="odm:RangeCheck">
+      <xsl:if test="position() &gt; 1"><xsl:text> and </xsl:text></xsl:if>
+      <xsl:value-of select="key('item', @def:ItemOID)/@Name"/>
+      <xsl:text> </xsl:text><xsl:value-of select="@Comparator"/><xsl:text> </xsl:text>
+      <xsl:for-each select="odm:CheckValue">
+        <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
+        <xsl:value-of select="."/>
+      </xsl:for-each>
+    </xsl:for-each>
   </xsl:template>
 
   <!-- "RSTESTCD EQ OVRLRESP and RSEVAL IN (INVESTIGATOR, SPONSOR)" -->
@@ -468,7 +593,7 @@
             </p>
             <xsl:choose>
               <xsl:when test="odm:ExternalCodeList">
-                <p>
+                <p class="dictionary">
                   <xsl:text>External dictionary: </xsl:text>
                   <xsl:value-of select="odm:ExternalCodeList/@Dictionary"/>
                   <xsl:text> </xsl:text><xsl:value-of select="odm:ExternalCodeList/@Version"/>
@@ -498,6 +623,9 @@
                 </xsl:if>
               </xsl:otherwise>
             </xsl:choose>
+            <xsl:call-template name="used-by">
+              <xsl:with-param name="refs" select="key('refs-by-item', key('items-by-codelist', @OID)/@OID)"/>
+            </xsl:call-template>
           </section>
         </xsl:for-each>
       </section>
@@ -524,6 +652,9 @@
                   <xsl:for-each select="def:DocumentRef">
                     <br/><xsl:apply-templates select="."/>
                   </xsl:for-each>
+                  <xsl:call-template name="used-by">
+                    <xsl:with-param name="refs" select="key('refs-by-method', @OID)"/>
+                  </xsl:call-template>
                 </td>
               </tr>
             </xsl:for-each>
@@ -549,6 +680,10 @@
                   <xsl:for-each select="def:DocumentRef">
                     <br/><xsl:apply-templates select="."/>
                   </xsl:for-each>
+                  <xsl:call-template name="used-by">
+                    <xsl:with-param name="refs" select="key('refs-by-item', key('items-by-comment', @OID)/@OID)"/>
+                    <xsl:with-param name="also" select="key('groups-by-comment', @OID) | key('codelists-by-comment', @OID)"/>
+                  </xsl:call-template>
                 </td>
               </tr>
             </xsl:for-each>
@@ -556,6 +691,90 @@
         </table>
       </section>
     </xsl:if>
+  </xsl:template>
+
+  <!-- ========================================================= analysis results -->
+  <xsl:template name="results">
+    <xsl:if test="$mdv/arm:AnalysisResultDisplays">
+      <section id="analysis-results">
+        <h2>Analysis results</h2>
+        <xsl:for-each select="$mdv/arm:AnalysisResultDisplays/arm:ResultDisplay">
+          <section class="result-display" id="{@OID}">
+            <h3><xsl:value-of select="@Name"/><xsl:text>: </xsl:text><xsl:value-of select="odm:Description/odm:TranslatedText[1]"/></h3>
+            <xsl:for-each select="def:DocumentRef">
+              <p><xsl:apply-templates select="."/></p>
+            </xsl:for-each>
+            <xsl:for-each select="arm:AnalysisResult">
+              <table class="analysis-result" id="{@OID}">
+                <tbody>
+                  <tr><th>Analysis result</th><td><xsl:value-of select="odm:Description/odm:TranslatedText[1]"/></td></tr>
+                  <tr><th>Reason</th><td><xsl:value-of select="@AnalysisReason"/></td></tr>
+                  <tr><th>Purpose</th><td><xsl:value-of select="@AnalysisPurpose"/></td></tr>
+                  <xsl:if test="@ParameterOID">
+                    <tr><th>Parameter</th><td class="code"><xsl:call-template name="item-links"><xsl:with-param name="oid" select="@ParameterOID"/></xsl:call-template></td></tr>
+                  </xsl:if>
+                  <tr>
+                    <th>Datasets</th>
+                    <td>
+                      <xsl:for-each select="arm:AnalysisDatasets/arm:AnalysisDataset">
+                        <xsl:variable name="group" select="$mdv/odm:ItemGroupDef[@OID = current()/@ItemGroupOID]"/>
+                        <div class="analysis-dataset">
+                          <a class="dataset" href="#{@ItemGroupOID}"><xsl:value-of select="$group/@Name"/></a>
+                          <xsl:for-each select="def:WhereClauseRef">
+                            <xsl:text> where </xsl:text><xsl:apply-templates select="key('where', @WhereClauseOID)"/>
+                          </xsl:for-each>
+                          <xsl:if test="arm:AnalysisVariable">
+                            <xsl:text>; variables </xsl:text>
+                            <xsl:for-each select="arm:AnalysisVariable">
+                              <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
+                              <xsl:for-each select="$group/odm:ItemRef[@ItemOID = current()/@ItemOID]">
+                                <xsl:variable name="id"><xsl:call-template name="row-id"/></xsl:variable>
+                                <a class="analysis-variable code" href="#{$id}"><xsl:value-of select="key('item', @ItemOID)/@Name"/></a>
+                              </xsl:for-each>
+                            </xsl:for-each>
+                          </xsl:if>
+                        </div>
+                      </xsl:for-each>
+                      <xsl:if test="arm:AnalysisDatasets/@def:CommentOID">
+                        <xsl:call-template name="comment-text"><xsl:with-param name="oid" select="arm:AnalysisDatasets/@def:CommentOID"/></xsl:call-template>
+                      </xsl:if>
+                    </td>
+                  </tr>
+                  <xsl:for-each select="arm:Documentation">
+                    <tr>
+                      <th>Documentation</th>
+                      <td>
+                        <xsl:value-of select="odm:Description/odm:TranslatedText[1]"/>
+                        <xsl:for-each select="def:DocumentRef"><br/><xsl:apply-templates select="."/></xsl:for-each>
+                      </td>
+                    </tr>
+                  </xsl:for-each>
+                  <xsl:for-each select="arm:ProgrammingCode">
+                    <tr>
+                      <th>Programming code</th>
+                      <td>
+                        <xsl:if test="@Context"><span class="muted"><xsl:value-of select="@Context"/></span></xsl:if>
+                        <xsl:for-each select="arm:Code"><pre class="code"><xsl:value-of select="."/></pre></xsl:for-each>
+                        <xsl:for-each select="def:DocumentRef"><br/><xsl:apply-templates select="."/></xsl:for-each>
+                      </td>
+                    </tr>
+                  </xsl:for-each>
+                </tbody>
+              </table>
+            </xsl:for-each>
+          </section>
+        </xsl:for-each>
+      </section>
+    </xsl:if>
+  </xsl:template>
+
+  <!-- Links to the dataset rows of an ItemDef (by OID). -->
+  <xsl:template name="item-links">
+    <xsl:param name="oid"/>
+    <xsl:for-each select="key('refs-by-item', $oid)[parent::odm:ItemGroupDef]">
+      <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
+      <xsl:call-template name="row-link"/>
+    </xsl:for-each>
   </xsl:template>
 
 </xsl:stylesheet>
