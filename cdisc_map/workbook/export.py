@@ -1,14 +1,15 @@
 """A study's specs as a spec workbook: what define.xml will say, before any data is read.
 
-The variables of each dataset, their labels, types, roles, codelists, origins,
-methods and comments are the ones a build gives (the same conformance to SDTMIG and
-ADaMIG metadata, applied to no records), so the workbook and the define.xml of a run
-agree. What only the data can tell is left empty: character lengths (cdisc-map sets
-each to the longest value), significant digits, Has No Data, the value-level metadata
-a run finds in the records (a Findings result per --TESTCD). The codelists list the
-terms the specs can give (a constant, a value map, `extend:`), else every term of the
-CDISC codelist. A derivation's mapping, in the spec language, is the Expression Code
-of its method (Expression Context "cdisc-map"), so `import-spec` can restore it.
+The variables of each dataset, their labels, types, roles, codelists, origins (with
+predecessors and CRF pages), methods and comments are the ones a build gives (the same
+conformance to SDTMIG and ADaMIG metadata, applied to no records), named and shared as
+define.xml names and shares them, so the workbook and the define.xml of a run agree.
+What only the data can tell is left empty: character lengths (cdisc-map sets each to
+the longest value), significant digits, Has No Data, and the value-level metadata a run
+finds in the records (a Findings result per --TESTCD). The codelists list the terms the
+specs can give (a constant, a value map, `extend:`), else every term of the CDISC
+codelist. A derivation's mapping, in the spec language, is the Expression Code of its
+method (Expression Context "cdisc-map"), so `import-spec` can restore it.
 """
 
 from __future__ import annotations
@@ -24,28 +25,38 @@ from cdisc_map.adam.adsl import adsl_metadata
 from cdisc_map.adam.tte import adtte_metadata, tte_method
 from cdisc_map.core.datasets import Dataset, Variable
 from cdisc_map.core.problems import Problem, ProblemsError
-from cdisc_map.define.build import CLASS_NAMES
-from cdisc_map.define.origins import DEFAULT_SOURCE as ORIGIN_SOURCE
+from cdisc_map.define.build import CLASS_NAMES, COMMENTED_ORIGINS
+from cdisc_map.define.oids import oid_part, unique
+from cdisc_map.define.origins import DEFAULT_SOURCE, PAGE_ORIGINS
+from cdisc_map.define.texts import NO_METHOD, Texts
+from cdisc_map.define.values import WhereClauses
 from cdisc_map.sdtm.conform import conform
 from cdisc_map.sdtm.supp import COLUMNS as SUPP_COLUMNS
 from cdisc_map.sdtm.supp import conform_supp
-from cdisc_map.spec import conditions
 from cdisc_map.spec.check import check_study
-from cdisc_map.spec.registry import ADAM, SDTM, entry_of, method_text, origin_of
+from cdisc_map.spec.registry import ADAM, SDTM, entry_of
 from cdisc_map.spec.study import DatasetSpec, StudySpec, read_study
+from cdisc_map.spec.submission import (
+    dictionaries,
+    dictionary_of,
+    documents,
+    qualifier_pages,
+    variable_pages,
+    where_checks,
+)
 from cdisc_map.spec.vocabulary import METADATA
 from cdisc_map.standards.codelists import Terminology
 from cdisc_map.standards.metadata import Standard, UnknownStandardError
 from cdisc_map.standards.selection import Standards
+from cdisc_map.standards.value_domains import condition_codelists
 from cdisc_map.workbook.infer import CONTEXT
 from cdisc_map.workbook.layout import Book
 from cdisc_map.workbook.values import all_mappings, union_of, value_text, whole_numbers
 
 PACKAGES = ("sdtm", "adam")
-REFERENCE_DATASETS = ("TS", "TA", "TE", "TI", "TV", "TD", "TM")
-#: What the Standards sheet calls the CT and where a workbook names MedDRA.
+REFERENCE_DATASETS = ("TS", "TA", "TE", "TI", "TV")
+#: What the Standards sheet and the Codelists' Terminology column call CDISC CT.
 CT_NAME = "CDISC/NCI"
-MEDDRA = "MEDDRA"
 
 
 @dataclass
@@ -64,6 +75,11 @@ def code_text(mapping: dict) -> str:
     computation = {key: value for key, value in mapping.items() if key not in METADATA}
     return yaml.safe_dump(computation, default_flow_style=True, sort_keys=False, width=1 << 30,
                           allow_unicode=True).strip()
+
+
+def dictionary_id(name: str, codes: bool = False) -> str:
+    """The ID of a dictionary's row: MEDDRA for its terms, MEDDRA.CODE for its numeric codes (as define.xml)."""
+    return oid_part(name).upper() + (".CODE" if codes else "")
 
 
 def export_study(study_dir: Path, standards: Standards | None = None,
@@ -98,10 +114,11 @@ class _Codelists:
 
     def use(self, name: str, values: set[str] | None, extend: Iterable[str] = ()) -> str:
         """The codelist's ID for a variable that can give `values` (None: any term); "" when it has none."""
-        if not name or values is not None and not values and not tuple(extend):
+        extend = tuple(extend)
+        if not name or values is not None and not values and not extend:
             return ""
         try:
-            codelist = self.terminology.codelist(name.split()[0])
+            codelist = self.terminology.codelist(name)
         except (KeyError, LookupError):
             return ""
         key = codelist.short_name
@@ -113,13 +130,18 @@ class _Codelists:
         self.extended.setdefault(key, set()).update(extend)
         return key
 
+    def terms(self, name: str) -> set[str]:
+        try:
+            return set(self.terminology.codelist(name).submission_values())
+        except (KeyError, LookupError):
+            return set()
+
     def rows(self, book: Book) -> None:
         for key in sorted(self.known):
             codelist = self.terminology.codelist(key)
             wanted = None if key in self.open else self.known[key] | self.extended[key]
             terms = [t for t in codelist.terms if wanted is None or t.submission_value in wanted]
-            listed = {t.submission_value for t in terms}
-            extra = sorted((self.known[key] | self.extended[key]) - listed - set(codelist.submission_values()))
+            extra = sorted((self.known[key] | self.extended[key]) - set(codelist.submission_values()))
             items = [(t.submission_value, t.code) for t in terms] + [(value, "") for value in extra]
             for order, (term, code) in enumerate(items, start=1):
                 book.add("Codelists", ID=key, Name=codelist.name, NCI_Codelist_Code=codelist.code, Data_Type="text",
@@ -131,20 +153,47 @@ class _Codelists:
                          Decoded_Value=decode)
 
 
+class _Methods:
+    """Methods as define.xml shares them, one per algorithm; and one per mapping, so the code restores it.
+
+    Variables whose method has the same name, wording and Expression Code share one
+    row (every --SEQ numbered the same way). The first method of a name is MT.<NAME>
+    (MT.SEQUENCE_NUMBER); another is named for its first user, as define.xml does.
+    """
+
+    def __init__(self, taken: set[str]) -> None:
+        self.rows: dict[tuple[str, str, str], dict] = {}
+        self.taken = taken
+
+    def use(self, text: str, name: str, user: str, code: str = "", oid: str | None = None) -> str:
+        text = " ".join(text.split()) or NO_METHOD
+        key = (name, text, code)
+        if key not in self.rows:
+            named = f"MT.{oid_part(name).upper()}"
+            base = named if name and named not in self.taken else (oid or f"MT.{oid_part(user)}")
+            method_oid = unique(base, self.taken)
+            label = name if name and method_oid == named else (f"{name} ({user})" if name else f"Derivation of {user}")
+            self.rows[key] = {"ID": method_oid, "Name": label, "Type": "Computation", "Description": text,
+                              "Expression_Context": CONTEXT if code else "", "Expression_Code": code}
+        return self.rows[key]["ID"]
+
+
 class _Writer:
     """Fills the book sheet by sheet: datasets and variables first, then what they refer to."""
 
     def __init__(self, study: StudySpec, standards: Standards, packages: set[str]) -> None:
         self.study = study
-        self.standards = standards
         self.packages = packages
         self.book = Book()
         self.problems: list[Problem] = []
         self.sdtmig: Standard = standards.sdtmig(study.sdtmig_version)
         self.terminology = standards.ct(study.ct_version)
         self.codelists = _Codelists(self.terminology)
-        self.methods: dict[str, dict] = {}
-        self.comments: dict[str, str] = {}
+        self.texts = Texts()
+        self.methods = _Methods(set())
+        self.where = WhereClauses()
+        self.dictionaries = dictionaries(study)
+        self.used_dictionaries: set[str] = set()
         self.specs = {spec.name: spec for spec in study.sdtm}
         self.datasets: list[tuple[str, Dataset]] = []  # (package, dataset) in the order written
 
@@ -152,19 +201,25 @@ class _Writer:
 
     def write(self) -> None:
         self._study_rows()
-        sdtm = self._sdtm_datasets()
-        adam = self._adam_datasets() if "adam" in self.packages else []
         if "sdtm" in self.packages:
-            for dataset, spec in sdtm:
+            for dataset, spec in self._sdtm_datasets():
                 self._dataset(dataset, "sdtm", spec)
-        for dataset in adam:
-            self._dataset(dataset, "adam", None)
+        if "adam" in self.packages:
+            for dataset in self._adam_datasets():
+                self._dataset(dataset, "adam", None)
         self._common()
+        self._dictionary_rows()
         self.codelists.rows(self.book)
-        for oid in sorted(self.methods):
-            self.book.add("Methods", ID=oid, **self.methods[oid])
-        for oid in sorted(self.comments):
-            self.book.add("Comments", ID=oid, Description=self.comments[oid])
+        for row in sorted(self.methods.rows.values(), key=lambda r: r["ID"]):
+            self.book.add("Methods", **row)
+        for comment in self.texts.comments():
+            self.book.add("Comments", ID=comment.oid, Description=comment.text)
+        for clause in self.where.all():
+            dataset = clause.oid.split(".")[1]
+            for check in clause.checks:
+                self.book.add("WhereClauses", ID=clause.oid, Dataset=dataset,
+                              Variable=check.item_oid.rsplit(".", 1)[1], Comparator=check.comparator,
+                              Value=", ".join(check.values))
         self._documents()
 
     def _study_rows(self) -> None:
@@ -182,17 +237,25 @@ class _Writer:
             self.book.add("Standards", Name="ADaMIG", Type="IG", Version=self.study.adamig_version, Status="Final")
             self.book.add("Standards", Name=CT_NAME, Type="CT", Publishing_Set="ADaM", Version=version,
                           Status="Final")
-        meddra = self.study.data["standards"].get("meddra")
-        if meddra:
-            self.book.add("Dictionaries", ID=MEDDRA, Name="MedDRA", Data_Type="text", Dictionary=MEDDRA,
-                          Version=str(meddra))
+
+    def _dictionary_rows(self) -> None:
+        """Every dictionary study.yaml names (its terms), and its numeric codes where a variable holds them."""
+        for dictionary in self.dictionaries:
+            for codes in (False, True):
+                key = dictionary_id(dictionary.name, codes)
+                if codes and key not in self.used_dictionaries:
+                    continue
+                self.book.add("Dictionaries", ID=key, Name=f"{dictionary.name} codes" if codes else dictionary.name,
+                              Data_Type="integer" if codes else "text", Dictionary=dictionary.name,
+                              Version=dictionary.version)
 
     def _documents(self) -> None:
         seen = set()
-        for document in self.study.data.get("documents", []):
-            if document["package"] in self.packages and document["id"] not in seen:
-                seen.add(document["id"])
-                self.book.add("Documents", ID=document["id"], Title=document["title"], Href=document["href"])
+        for package in sorted(self.packages):
+            for document in documents(self.study, package):
+                if document["id"] not in seen:
+                    seen.add(document["id"])
+                    self.book.add("Documents", ID=document["id"], Title=document["title"], Href=document["href"])
 
     # --- the datasets as a build gives them, without records ---------------------------
 
@@ -202,16 +265,17 @@ class _Writer:
             columns = list(dict.fromkeys([*spec.mapped(), *spec.keys]))
             try:
                 dataset, _problems = conform(spec, pd.DataFrame(columns=columns), self.study.sdtmig_version,
-                                             standard=self.sdtmig)
+                                             standard=self.sdtmig, pages=variable_pages(self.study, spec))
             except UnknownStandardError as exc:
                 self.problems.append(Problem(f"left out of the workbook: {exc}", file=str(spec.path),
                                              dataset=spec.name, severity="warning"))
                 continue
             found.append((dataset, spec))
-            if spec.supp_mapped():
-                supp, _problems = conform_supp(spec, pd.DataFrame(columns=SUPP_COLUMNS), self.study.sdtmig_version,
-                                               self.sdtmig)
-                supp.domain = dataset.domain
+            qualifiers = list(spec.supp_mapped())
+            if qualifiers:  # one record per qualifier, so that each has its value-level metadata
+                frame = pd.DataFrame({column: qualifiers if column == "QNAM" else "" for column in SUPP_COLUMNS})
+                supp, _problems = conform_supp(spec, frame, self.study.sdtmig_version, self.sdtmig,
+                                               pages=qualifier_pages(self.study, spec))
                 found.append((supp, spec))
         return sorted(found, key=lambda item: _dataset_order(item[0].name))
 
@@ -233,135 +297,170 @@ class _Writer:
     def _dataset(self, dataset: Dataset, package: str, spec: DatasetSpec | None) -> None:
         name = dataset.name
         self.datasets.append((package, dataset))
+        is_supp = package == "sdtm" and name.startswith("SUPP")
         standard = f"SDTMIG {self.study.sdtmig_version}" if package == "sdtm" else f"ADaMIG {self.study.adamig_version}"
         cls = dataset.cls
         if package == "sdtm":
             try:
-                cls = self.sdtmig.dataset(name, spec.cls if spec is not None and not name.startswith("SUPP") else
-                                          None).cls
+                cls = self.sdtmig.dataset(name, None if is_supp else spec.cls).cls
             except UnknownStandardError:
                 cls = dataset.cls
-        comment = self._comment(f"COM.{name}", (dataset.comment or "").strip())
-        is_supp = name.startswith("SUPP") and package == "sdtm"
         self.book.add("Datasets", Dataset=name, Label=dataset.label, Class=CLASS_NAMES.get(cls, cls),
                       SubClass="TIME-TO-EVENT" if name == "ADTTE" else "",
                       Structure=dataset.structure or "One record per subject", Key_Variables=", ".join(dataset.keys),
                       Standard=standard, Repeating=name not in ("DM", "ADSL"), Reference_Data=name in
-                      REFERENCE_DATASETS, Comment=comment,
+                      REFERENCE_DATASETS, Comment=self.texts.comment((dataset.comment or "").strip(), name) or "",
                       Developer_Notes=(spec.data.get("description", "") if spec is not None and not is_supp else ""))
         for order, variable in enumerate(dataset.variables, start=1):
-            self._variable(dataset, variable, order, package, None if is_supp else spec)
+            self._variable(dataset, variable, order, package, spec, is_supp)
         if is_supp:
             self._supp_value_level(dataset, spec)
         elif name == "ADTTE":
             self._tte_value_level()
         elif spec is not None:
-            self._rule_value_level(dataset, spec)
+            described = self._findings_value_level(dataset, spec)
+            self._rule_value_level(dataset, spec, described)
 
-    def _variable(self, dataset: Dataset, variable: Variable, order: int, package: str,
-                  spec: DatasetSpec | None) -> None:
+    def _variable(self, dataset: Dataset, variable: Variable, order: int, package: str, spec: DatasetSpec | None,
+                  is_supp: bool) -> None:
         name = dataset.name
-        mapping = self._mapping_of(name, variable.name, spec)
-        mappings = all_mappings(spec, variable.name) if spec is not None else ([mapping] if mapping else [])
+        user = f"{name}.{variable.name}"
+        own_spec = None if is_supp else spec
+        mapping = self._mapping_of(name, variable.name, own_spec)
+        mappings = all_mappings(own_spec, variable.name) if own_spec is not None else ([mapping] if mapping else [])
+        kind = self._data_type(name, variable, mapping)
+        dictionary = dictionary_of(self.dictionaries, name, variable.name)
         codelist = ""
-        if not variable.value_codelists:
-            if spec is None and package == "sdtm":  # a SUPP-- dataset: RDOMAIN is its parent's domain
+        if dictionary is not None:
+            codelist = dictionary_id(dictionary.name, kind in ("integer", "float"))
+            self.used_dictionaries.add(codelist)
+        elif not self._by_condition(dataset, variable, own_spec) and variable.type == "Char":
+            if is_supp:  # RDOMAIN is the parent's domain; the rest as the data has them
                 values = {dataset.domain} if variable.name == "RDOMAIN" else None
             elif mappings or name == "ADTTE":
-                values = self._values(name, variable.name, spec)
+                values = self._values(name, variable.name, own_spec)
             else:
                 values = set()
             extend = sorted({str(v) for m in mappings for v in m.get("extend", [])})
             codelist = self.codelists.use(self._chosen(variable.codelist, values), values, extend)
-        codelist = codelist or self._dictionary(name, variable.name)
-        method = comment = ""
         origin = variable.origin
+        method = ""
         if origin == "Derived":
             code = code_text(mapping) if mapping and self._restorable(mapping, package) else ""
-            method = self._method(f"MT.{name}.{variable.name}", f"Algorithm for {name}.{variable.name}",
-                                  variable.method or f"Derived: see the {name} specification.", code)
-        text = variable.comment or (variable.method if origin in ("Assigned", "Protocol") else "")
-        if text:
-            comment = self._comment(f"COM.{name}.{variable.name}", text)
+            method = self.methods.use(variable.method, variable.method_name, user, code)
+        comment = variable.comment or (variable.method if origin in COMMENTED_ORIGINS else "")
         self.book.add(
-            "Variables", Order=order, Dataset=name, Variable=variable.name, Label=variable.label,
-            Data_Type=self._data_type(name, variable, mapping), Format=variable.format,
-            Mandatory=variable.core == "Req", Assigned_Value=_assigned(mappings), Codelist=codelist,
-            Origin=origin, Source=(variable.source or ORIGIN_SOURCE.get(origin, "")) if origin else "",
-            Method=method, Predecessor=self._predecessor(mapping, origin, package), Role=variable.role,
-            Comment=comment)
+            "Variables", Order=order, Dataset=name, Variable=variable.name, Label=variable.label, Data_Type=kind,
+            Format=variable.format, Mandatory=variable.core == "Req", Assigned_Value=_assigned(mappings),
+            Codelist=codelist, Origin=origin, Source=_source(variable), Pages=_pages(variable), Method=method,
+            Predecessor=variable.predecessor if origin == "Predecessor" else "", Role=variable.role,
+            Comment=self.texts.comment(comment, user) or "")
 
-    def _rule_value_level(self, dataset: Dataset, spec: DatasetSpec) -> None:
-        """`value_level:` rules: the codelist of the records that meet a condition (DSDECOD by DSCAT)."""
+    def _by_condition(self, dataset: Dataset, variable: Variable, spec: DatasetSpec | None) -> list[tuple[dict, str]]:
+        """The variable's codelists per condition: the spec's `value_level` rules, else the IG's (DSDECOD by
+        DSCAT) for the values the spec gives the variable it depends on."""
+        if variable.value_codelists:
+            return list(variable.value_codelists)
+        rule = condition_codelists(variable.name)
+        names = {v.name for v in dataset.variables}
+        if rule is None or spec is None or rule[0] not in names:
+            return []
+        by, codelists = rule
+        values = union_of(all_mappings(spec, by))
+        present = sorted(codelists if values is None else values & set(codelists))
+        return [({"var": by, "eq": value}, codelists[value]) for value in present]
+
+    def _findings_value_level(self, dataset: Dataset, spec: DatasetSpec) -> set[str]:
+        """A Findings result (--ORRES, --STRESC, --STRESN) by --TESTCD, for the tests the spec names
+        (define.xml finds them in the data); returns the variables so described."""
+        prefix = dataset.domain or dataset.name
+        variables = {v.name: v for v in dataset.variables}
+        testcd = f"{prefix}TESTCD"
+        tests = union_of(all_mappings(spec, testcd)) if testcd in variables else None
+        if not tests:
+            return set()
+        names = union_of(all_mappings(spec, f"{prefix}TEST"))
+        label = next(iter(names)) if names and len(names) == 1 and len(tests) == 1 else ""
+        described = set()
+        for target in (f"{prefix}{suffix}" for suffix in ("ORRES", "STRESC", "STRESN")):
+            variable = variables.get(target)
+            if variable is None:
+                continue
+            described.add(target)
+            rules = {tuple((var, comparator, tuple(v)) for var, comparator, v in where_checks(condition) or []):
+                     codelist for condition, codelist in self._by_condition(dataset, variable, spec)}
+            values = self._values(dataset.name, target, spec)
+            method = self._row_of(dataset.name, target)["Method"]
+            for order, test in enumerate(sorted(tests), start=1):
+                checks = ((testcd, "EQ", (test,)),)
+                name = rules.get(checks, variable.codelist.split()[0] if variable.codelist else "")
+                codelist = self._rule_codelist(name, values) if name and variable.type == "Char" else ""
+                self.book.add("ValueLevel", Order=order, Dataset=dataset.name, Variable=target,
+                              Where_Clause=self.where.of(dataset.name, list(checks)), Label=label,
+                              Data_Type=self._data_type(dataset.name, variable, self._mapping_of(
+                                  dataset.name, target, spec)), Mandatory=False, Codelist=codelist,
+                              Origin=variable.origin, Source=_source(variable), Pages=_pages(variable),
+                              Method=method)
+        return described
+
+    def _row_of(self, dataset: str, variable: str):
+        return next(row for row in reversed(self.book.rows("Variables"))
+                    if row["Dataset"] == dataset and row["Variable"] == variable)
+
+    def _rule_value_level(self, dataset: Dataset, spec: DatasetSpec, described: set[str]) -> None:
+        """A codelist that depends on a condition (DSDECOD by DSCAT): one row per condition."""
         for variable in dataset.variables:
-            if not variable.value_codelists:
+            rules = self._by_condition(dataset, variable, spec)
+            if not rules or variable.type != "Char" or variable.name in described:
                 continue
             values = self._values(dataset.name, variable.name, spec)
-            origin = variable.origin
-            for order, (condition, name) in enumerate(variable.value_codelists, start=1):
-                where = self._where(f"WC.{dataset.name}.{variable.name}.{order}", dataset.name, condition)
-                codelist = self._rule_codelist(name, values)
+            order = 0
+            for condition, name in rules:
+                checks = where_checks(condition)
+                if checks is None:  # a where clause cannot say it: those records keep the variable's description
+                    continue
+                order += 1
+                where = self.where.of(dataset.name, [(var, comparator, tuple(v)) for var, comparator, v in checks])
                 self.book.add("ValueLevel", Order=order, Dataset=dataset.name, Variable=variable.name,
                               Where_Clause=where, Data_Type=self._data_type(dataset.name, variable, None),
-                              Mandatory=False, Codelist=codelist, Origin=origin,
-                              Source=(variable.source or ORIGIN_SOURCE.get(origin, "")) if origin else "")
-
-    def _chosen(self, names: str, values: set[str] | None) -> str:
-        """Of the codelists the IG names for a variable (RSCAT: ONCRSCAT or CCCAT), the first that holds
-        one of its values, else the first."""
-        for name in names.split():
-            try:
-                terms = set(self.terminology.codelist(name).submission_values())
-            except (KeyError, LookupError):
-                continue
-            if values is None or values & terms:
-                return name
-        return names.split()[0] if names else ""
+                              Mandatory=False, Codelist=self._rule_codelist(name, values), Origin=variable.origin,
+                              Source=_source(variable))
 
     def _rule_codelist(self, name: str, values: set[str] | None) -> str:
         """A value-level codelist lists the variable's terms it holds, or all its terms when it holds none."""
-        if values is not None:
-            try:
-                terms = set(self.terminology.codelist(name).submission_values())
-            except (KeyError, LookupError):
-                return ""
-            if values & terms:
-                return self.codelists.use(name, values & terms)
-        return self.codelists.use(name, None)
+        held = values & self.codelists.terms(name) if values is not None else set()
+        return self.codelists.use(name, held or None)
 
     def _supp_value_level(self, dataset: Dataset, spec: DatasetSpec) -> None:
-        """QVAL of a SUPP-- dataset per QNAM: the qualifier's label, origin and method."""
-        for order, (qnam, (mapping, _trail)) in enumerate(spec.supp_mapped().items(), start=1):
-            key = f"{dataset.name}.QVAL.{qnam}"
-            where = self._where(f"WC.{key}", dataset.name, {"var": "QNAM", "eq": qnam})
-            origin = origin_of(mapping)
-            method = comment = ""
-            if origin == "Derived":
+        """QVAL of a SUPP-- dataset per QNAM: the qualifier's label, origin, pages, method and comment."""
+        mappings = spec.supp_mapped()
+        for order, (qnam, (mapping, _trail)) in enumerate(mappings.items(), start=1):
+            meta = dataset.value_level[f"QVAL.{qnam}"]
+            key = f"{dataset.name}.QVAL.{oid_part(qnam)}"
+            user = f"{dataset.name}.QVAL (QNAM = {qnam})"
+            where = self.where.of(dataset.name, [("QNAM", "EQ", (qnam,))])
+            method = ""
+            if meta.origin == "Derived":
                 code = code_text(mapping) if self._restorable(mapping, "sdtm") else ""
-                method = self._method(f"MT.{key}", f"Algorithm for QVAL of {qnam}", method_text(mapping) or
-                                      f"Derived: see the {spec.name} specification.", code)
-            text = mapping.get("comment", "") or (method_text(mapping) if origin in ("Assigned", "Protocol") else "")
-            if text:
-                comment = self._comment(f"COM.{key}", text)
+                method = self.methods.use(meta.method, meta.method_name, user, code, oid=f"MT.{key}")
+            text = meta.comment or (meta.method if meta.origin in COMMENTED_ORIGINS else "")
             codelist = self.codelists.use(mapping["ct"], union_of([mapping])) if "ct" in mapping else ""
             self.book.add("ValueLevel", Order=order, Dataset=dataset.name, Variable="QVAL", Where_Clause=where,
-                          Label=mapping["label"], Data_Type="text", Mandatory=False,
-                          Assigned_Value=_assigned([mapping]), Codelist=codelist, Origin=origin,
-                          Source=mapping.get("source") or ORIGIN_SOURCE.get(origin, ""), Method=method,
-                          Comment=comment)
+                          Label=meta.label, Data_Type="text", Mandatory=False, Assigned_Value=_assigned([mapping]),
+                          Codelist=codelist, Origin=meta.origin, Source=_source(meta), Pages=_pages(meta),
+                          Method=method, Comment=self.texts.comment(text, user, oid=f"COM.{key}") or "")
 
     def _tte_value_level(self) -> None:
         """AVAL of ADTTE per PARAMCD: each parameter's derivation, its spec as the method's code."""
         items = []
         for order, spec in enumerate(self.study.adam.tte, start=1):
             paramcd = str(spec["paramcd"])
-            key = f"ADTTE.AVAL.{paramcd}"
-            where = self._where(f"WC.{key}", "ADTTE", {"var": "PARAMCD", "eq": paramcd})
-            method = self._method(f"MT.{key}", f"Algorithm for AVAL of {paramcd}", tte_method(spec),
-                                  code_text(spec))
+            where = self.where.of("ADTTE", [("PARAMCD", "EQ", (paramcd,))])
+            method = self.methods.use(tte_method(spec), "", f"ADTTE.AVAL (PARAMCD = {paramcd})", code_text(spec),
+                                      oid=f"MT.ADTTE.AVAL.{oid_part(paramcd)}")
             self.book.add("ValueLevel", Order=order, Dataset="ADTTE", Variable="AVAL", Where_Clause=where,
                           Label=str(spec["param"]), Data_Type="integer", Mandatory=False, Origin="Derived",
-                          Source=ORIGIN_SOURCE["Derived"], Method=method)
+                          Source=DEFAULT_SOURCE["Derived"], Method=method)
             items.append((paramcd, str(spec["param"])))
         if items:
             self.codelists.sponsor["ADTTE.PARAMCD"] = ("Parameter Code (ADTTE)", items)
@@ -389,6 +488,15 @@ class _Writer:
         resolve = (lambda name: union_of(all_mappings(subjects, name))) if subjects is not None else None
         return union_of([mapping], resolve)
 
+    def _chosen(self, names: str, values: set[str] | None) -> str:
+        """Of the codelists the IG names for a variable (RSCAT: ONCRSCAT or CCCAT), the first that holds
+        one of its values, else the first."""
+        for name in names.split():
+            terms = self.codelists.terms(name)
+            if terms and (values is None or values & terms):
+                return name
+        return names.split()[0] if names else ""
+
     def _data_type(self, dataset: str, variable: Variable, mapping: dict | None) -> str:
         if variable.type == "Char":
             return "datetime" if variable.name.endswith("DTC") else "text"
@@ -408,43 +516,6 @@ class _Writer:
         entry = entry_of(mapping)
         return entry is not None and entry.origin_for(SDTM if package == "sdtm" else ADAM) == "Derived"
 
-    def _predecessor(self, mapping: dict | None, origin: str, package: str) -> str:
-        if origin != "Predecessor" or package != "adam" or not mapping or "copy" not in mapping:
-            return ""
-        return f"{(self.study.adam.adsl or {}).get('subjects', 'DM')}.{mapping['copy']}"
-
-    def _dictionary(self, dataset: str, variable: str) -> str:
-        """MEDDRA for a variable the IG codes with MedDRA, when study.yaml names the MedDRA version."""
-        if not self.study.data["standards"].get("meddra"):
-            return ""
-        try:
-            meta = self.sdtmig.variable(dataset, variable)
-        except (UnknownStandardError, KeyError):
-            return ""
-        return MEDDRA if meta.value_domain.casefold() == "meddra" else ""
-
-    def _method(self, oid: str, name: str, text: str, code: str) -> str:
-        self.methods[oid] = {"Name": name, "Type": "Computation", "Description": text,
-                             "Expression_Context": CONTEXT if code else "", "Expression_Code": code}
-        return oid
-
-    def _comment(self, oid: str, text: str) -> str:
-        if not text:
-            return ""
-        self.comments[oid] = text.strip()
-        return oid
-
-    def _where(self, oid: str, dataset: str, condition: dict) -> str:
-        """Where-clause rows of a condition: one per comparison, all of which hold (P21's AND)."""
-        checks = where_checks(condition)
-        if checks is None:
-            self.book.add("WhereClauses", ID=oid, Dataset=dataset, Comment=f"where {conditions.describe(condition)}")
-            return oid
-        for variable, comparator, values in checks:
-            self.book.add("WhereClauses", ID=oid, Dataset=dataset, Variable=variable, Comparator=comparator,
-                          Value=", ".join(values))
-        return oid
-
     def _common(self) -> None:
         """Common is Yes for a variable every dataset of its package holds (SUPP-- aside)."""
         held: dict[str, list[set[str]]] = {}
@@ -458,32 +529,15 @@ class _Writer:
             row.values["Common"] = "Yes" if row["Variable"] in shared else "No"
 
 
-#: Define-XML comparators of the condition operators a where clause can say.
-COMPARATORS = {"eq": "EQ", "ne": "NE", "in": "IN", "not_in": "NOTIN", "lt": "LT", "le": "LE", "gt": "GT",
-               "ge": "GE"}
+def _source(variable: Variable) -> str:
+    """The origin's source, as define.xml gives it: the spec's, else the origin type's (none for Predecessor)."""
+    if not variable.origin or variable.origin == "Predecessor":
+        return ""
+    return variable.source or DEFAULT_SOURCE.get(variable.origin, "")
 
 
-def where_checks(condition: dict) -> list[tuple[str, str, list[str]]] | None:
-    """A condition as where-clause checks (variable, comparator, values), or None when it says more.
-
-    Comparisons of a variable with values, alone or under `all`, are what Define-XML's
-    range checks say; `any`, `not`, `missing`, text searches and comparisons of two
-    fields are not.
-    """
-    leaves = condition["all"] if "all" in condition else [condition]
-    checks = []
-    for leaf in leaves:
-        if not isinstance(leaf, dict) or "var" not in leaf:
-            return None
-        operators = [op for op in COMPARATORS if op in leaf]
-        if len(operators) != 1 or len(leaf) != 2:
-            return None
-        operand = leaf[operators[0]]
-        values = operand if isinstance(operand, list) else [operand]
-        if any(isinstance(value, dict | list) for value in values):
-            return None
-        checks.append((str(leaf["var"]), COMPARATORS[operators[0]], [value_text(value) for value in values]))
-    return checks
+def _pages(variable: Variable) -> str:
+    return " ".join(map(str, variable.crf_pages)) if variable.origin in PAGE_ORIGINS else ""
 
 
 def _assigned(mappings: list[dict]) -> str:
@@ -498,3 +552,5 @@ def _dataset_order(name: str) -> tuple:
     """DM first, each SUPP-- after its parent: the order define.xml lists datasets in."""
     parent = name[4:] if name.startswith("SUPP") else name
     return (0 if parent in ("DM", "ADSL") else 1, parent, name.startswith("SUPP"))
+
+

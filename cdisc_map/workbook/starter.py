@@ -24,6 +24,8 @@ import yaml
 
 from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.define.origins import DEFAULT_SOURCE as ORIGIN_SOURCE
+from cdisc_map.define.origins import PAGE_ORIGINS
+from cdisc_map.define.texts import NO_METHOD
 from cdisc_map.spec.registry import ADAM, SDTM, method_text, modifier_text, origin_of
 from cdisc_map.spec.schemas import schema
 from cdisc_map.spec.yamlfile import schema_problems
@@ -31,7 +33,7 @@ from cdisc_map.standards.codelists import Terminology
 from cdisc_map.standards.metadata import Standard, UnknownStandardError
 from cdisc_map.standards.selection import Standards
 from cdisc_map.standards.terminology import bundled_ct
-from cdisc_map.workbook.export import MEDDRA
+from cdisc_map.standards.value_domains import MEDDRA, WHODRUG, dictionary_variables
 from cdisc_map.workbook.infer import CONTEXT, Codelist, Inferred, Row, infer, placeholder
 from cdisc_map.workbook.layout import Book, read_book
 from cdisc_map.workbook.layout import Row as SheetRow
@@ -138,6 +140,8 @@ class _Builder:
         self.sdtmig: Standard = standards.sdtmig(self.versions["sdtmig"])
         self.adamig = standards.adamig(self.versions.get("adamig", "1.3"))
         self.forms: dict[str, dict] = {}
+        self.coded: dict[str, set[str]] = {}  # dictionary name -> DATASET.VARIABLE the workbook codes with it
+        self.with_pages = False  # some variable names CRF pages: the study needs an annotated CRF
 
     # --- notes and to-dos ----------------------------------------------------------------
 
@@ -200,11 +204,6 @@ class _Builder:
             matched = re.search(r"(sdtm|adam)-?ig\s*v?(\d+(?:\.\d+)*)", row["Standard"], re.I)
             if matched:
                 found.setdefault(f"{matched.group(1).casefold()}ig", matched.group(2))
-        meddra = next((row["Version"] for key, row in self.workbook.dictionaries.items()
-                       if MEDDRA in (key.upper(), row["Dictionary"].upper(), row["Name"].upper()) and row["Version"]),
-                      "")
-        if meddra:
-            found["meddra"] = meddra
         properties = schema("study")["properties"]["standards"]["properties"]
         for key, default in (("sdtmig", "3.4"), ("adamig", "1.3")):
             allowed = properties[key]["enum"]
@@ -243,14 +242,15 @@ class _Builder:
         if adam:
             standards["adamig"] = self.versions["adamig"]
         standards["ct"] = self.versions["ct"]
-        if self.versions.get("meddra"):
-            standards["meddra"] = self.versions["meddra"]
+        dictionaries = self._dictionaries(standards)
         if not self.forms:
             self.forms["dm"] = {"file": "dm.csv", "subject": SUBJECT_COLUMN, "label": "Demographics"}
         subjects_form = "dm" if "dm" in self.forms else next(iter(self.forms))
         data: dict[str, Any] = {"study": study, "standards": standards, "raw": {"forms": self.forms},
                                 "subjects": {"form": subjects_form, "site": "SITEID"}}
-        documents = self._documents(sdtm, adam)
+        if dictionaries:
+            data["dictionaries"] = dictionaries
+        documents = self._documents()
         if documents:
             data["documents"] = documents
         comments = {
@@ -264,18 +264,44 @@ class _Builder:
         self.todo("study.yaml", "subjects", "name the subjects form and its site column")
         self._write("study.yaml", data, "study", comments)
 
-    def _documents(self, sdtm: list[str], adam: list[str]) -> list[dict]:
-        packages = (["sdtm"] if sdtm else []) + (["adam"] if adam else []) or ["sdtm"]
+    def _documents(self) -> list[dict]:
+        """The Documents sheet: an annotated CRF or protocol by its ID or title, anything else supplemental."""
         documents = []
         for row in self.workbook.book.rows("Documents"):
             leaf = re.sub(r"[^A-Za-z0-9_.-]", "_", row["ID"])
             if not leaf[:1].isalpha():
                 leaf = f"D{leaf}"
-            kind = "annotated_crf" if "crf" in f"{row['ID']} {row['Title']}".casefold() else "supplemental"
-            for package in packages:
-                documents.append({"id": leaf, "title": row["Title"] or row["ID"], "href": row["Href"] or row["ID"],
-                                  "kind": kind, "package": package})
+            words = f"{row['ID']} {row['Title']}".casefold()
+            kind = "annotated_crf" if "crf" in words else "protocol" if "protocol" in words else "supplemental"
+            documents.append({"id": leaf, "title": row["Title"] or row["ID"], "href": row["Href"] or row["ID"],
+                              "kind": kind})
+        if self.with_pages and not any(d["kind"] == "annotated_crf" for d in documents):
+            documents.append({"id": "acrf", "title": "Annotated CRF", "href": "acrf.pdf", "kind": "annotated_crf"})
+            self.todo("study.yaml", "documents", "the workbook names CRF pages but no annotated CRF: the starter "
+                      "declares acrf.pdf; give its file")
         return documents
+
+    def _dictionaries(self, standards: dict) -> list[dict]:
+        """MedDRA and WHODrug as standards (their usual variables), any other dictionary as `dictionaries:`."""
+        versions: dict[str, str] = {}
+        for key, row in self.workbook.dictionaries.items():
+            name = row["Dictionary"] or row["Name"] or key
+            name = name[:-len(" codes")] if name.endswith(" codes") else name
+            versions.setdefault(name, row["Version"])
+        found = []
+        for name, version in versions.items():
+            coded = sorted(self.coded.get(name, set()))
+            key = {MEDDRA.casefold(): "meddra", WHODRUG.casefold(): "whodrug"}.get(name.casefold())
+            if key and version:
+                standards[key] = version
+                usual = dictionary_variables(name)
+                coded = [ref for ref in coded if ref.split(".")[-1] not in usual]
+            if not version:
+                self.todo("study.yaml", f"dictionaries {name}", f"the workbook gives no release of {name}")
+                continue
+            if coded:
+                found.append({"name": name, "version": version, "variables": coded})
+        return found
 
     # --- an SDTM dataset ------------------------------------------------------------------------
 
@@ -388,8 +414,6 @@ class _Builder:
         if inferred.todo:
             lines.append(f"TODO: {inferred.todo}")
             self.todo(file, var, inferred.todo)
-        if row["Pages"]:
-            lines.append(f"CRF page(s) {row['Pages']}")
         if row["Length"] and kind == "Char":
             lines.append(f"length {row['Length']} in the workbook: cdisc-map sets it to the longest value")
         return mapping, lines
@@ -406,10 +430,20 @@ class _Builder:
             mapping["source"] = source
         elif source and source not in SOURCES:
             self.note(f"origin source {row['Source']!r} is not one of {', '.join(SOURCES)}", "Variables", row)
-        written = method_text(mapping, qualify) + ("" if standard == SDTM else modifier_text(mapping))
-        fallback = f"Derived: see the {facts.dataset} specification."
-        if origin == "Derived" and facts.method and facts.method not in (written, fallback):
+        if standard == SDTM:
+            written = method_text(mapping, variable=facts.name)
+        else:
+            written = method_text(mapping, qualify) + modifier_text(mapping)
+        if origin == "Derived" and facts.method and " ".join(facts.method.split()) not in (
+                " ".join(written.split()), NO_METHOD):
             mapping["method"] = facts.method
+        pages = _pages(row["Pages"])
+        if pages and origin in PAGE_ORIGINS:
+            mapping["crf_pages"] = pages
+            self.with_pages = True
+        elif pages:
+            self.note(f"CRF pages {row['Pages']!r} of a {origin or 'no'}-origin value: define.xml links only "
+                      "Collected and Assigned values to CRF pages; left out", "Variables", row)
         comment = self._comment_text(row["Comment"], "Variables", row)
         if comment and not (origin in ("Assigned", "Protocol") and comment == method_text(mapping)):
             mapping["comment"] = comment
@@ -450,11 +484,13 @@ class _Builder:
     def _rules(self, name: str, variables: dict) -> dict[str, list[dict]]:
         """`value_level:` from the ValueLevel rows of a dataset that give a codelist under a condition."""
         rules: dict[str, list[dict]] = {}
+        own = {row["Variable"].upper(): row["Codelist"] for row in self.workbook.variables.get(name, [])}
         for (dataset, var), rows in self.workbook.value_level.items():
             if dataset != name or var not in variables:
                 continue
-            for row in rows:
-                codelist = self._codelist(row["Codelist"], row) if row["Codelist"] else None
+            for row in rows:  # a condition whose codelist is the variable's own says nothing of the condition
+                codelist = self._codelist(row["Codelist"], row) if row["Codelist"] and row["Codelist"] != \
+                    own.get(var) else None
                 if codelist is None:
                     continue
                 condition = self._condition(row["Where Clause"], row)
@@ -594,12 +630,16 @@ class _Builder:
     def _codelists(self, dataset: str, var: str, row: SheetRow) -> tuple[Codelist | None, list[Codelist]]:
         codelist = self._codelist(row["Codelist"], row) if row["Codelist"] else None
         rules = [found for r in self.workbook.value_level.get((dataset, var), []) if r["Codelist"]
-                 and (found := self._codelist(r["Codelist"], r)) is not None]
+                 and r["Codelist"] != row["Codelist"] and (found := self._codelist(r["Codelist"], r)) is not None]
         return codelist, rules
 
     def _codelist(self, ref: str, row: SheetRow) -> Codelist | None:
-        if ref in self.workbook.dictionaries or ref.upper() == MEDDRA:
-            return None  # a dictionary (MedDRA): the terms are the export's
+        dictionary = self.workbook.dictionaries.get(ref)
+        if dictionary is not None:  # a dictionary (MedDRA): the terms are the export's, coded
+            name = dictionary["Dictionary"] or dictionary["Name"] or ref
+            name = name[:-len(" codes")] if name.endswith(" codes") else name
+            self.coded.setdefault(name, set()).add(f"{row['Dataset'].upper()}.{row['Variable'].upper()}")
+            return None
         rows = self.workbook.codelists.get(ref, [])
         code = next((r["NCI Codelist Code"] for r in rows if r["NCI Codelist Code"]), "")
         try:
@@ -640,6 +680,15 @@ class _Builder:
 def _type_of(text: str) -> str:
     key = text.replace(" ", "").casefold()
     return "Char" if key in CHAR_TYPES else "Num" if key in NUM_TYPES else ""
+
+
+def _pages(text: str) -> list[int]:
+    """CRF pages as a workbook writes them: "12 14", "12, 14", "12-14" (a range)."""
+    pages: set[int] = set()
+    for first, last in re.findall(r"(\d+)(?:\s*-\s*(\d+))?", text):
+        start = int(first)
+        pages.update(range(start, int(last) + 1) if last and int(last) >= start else [start])
+    return sorted(page for page in pages if page >= 1)
 
 
 def _number(text: str) -> int | float | str:
