@@ -57,6 +57,7 @@ PACKAGES = ("sdtm", "adam")
 REFERENCE_DATASETS = ("TS", "TA", "TE", "TI", "TV")
 #: What the Standards sheet and the Codelists' Terminology column call CDISC CT.
 CT_NAME = "CDISC/NCI"
+PARAMCD_CODELIST = "ADTTE.PARAMCD"
 
 
 @dataclass
@@ -343,6 +344,8 @@ class _Writer:
                 values = set()
             extend = sorted({str(v) for m in mappings for v in m.get("extend", [])})
             codelist = self.codelists.use(self._chosen(variable.codelist, values), values, extend)
+        if name == "ADTTE" and variable.name == "PARAMCD" and self.study.adam.tte:
+            codelist = PARAMCD_CODELIST  # the parameters, each decoded by its PARAM
         origin = variable.origin
         method = ""
         if origin == "Derived":
@@ -463,7 +466,7 @@ class _Writer:
                           Source=DEFAULT_SOURCE["Derived"], Method=method)
             items.append((paramcd, str(spec["param"])))
         if items:
-            self.codelists.sponsor["ADTTE.PARAMCD"] = ("Parameter Code (ADTTE)", items)
+            self.codelists.sponsor[PARAMCD_CODELIST] = ("Parameter Code (ADTTE)", items)
 
     # --- helpers ---------------------------------------------------------------------
 

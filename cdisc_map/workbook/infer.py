@@ -66,6 +66,7 @@ class Row:
     value_codelists: list[Codelist] = field(default_factory=list)
     siblings: frozenset[str] = frozenset()  # the other variables of the dataset
     domain: str = ""
+    dictionary: str = ""  # the external dictionary the values are coded with (MedDRA)
 
 
 @dataclass
@@ -109,8 +110,8 @@ def placeholder(row: Row, standard: str = SDTM) -> Inferred:
     """A mapping the spec language accepts that reads a column named like the variable, and what to fill in."""
     name = row.name
     terms = row.codelist.values() if row.codelist else None
-    if standard == ADAM:
-        mapping: dict = {"copy": name}
+    if standard == ADAM or row.dictionary:
+        mapping: dict = {"copy": name} if row.type == "Char" or standard == ADAM else {"number": name}
     elif row.origin == "Assigned" and row.codelist is None and not row.value_codelists:
         mapping = {"number": name} if row.type == "Num" else {"constant": ""}
     elif row.codelist is not None and row.type == "Char":
@@ -137,6 +138,8 @@ def _todo(row: Row, mapping: dict, standard: str) -> str:
         " of the source dataset" if standard == ADAM else "")
     if "constant" in mapping:
         return f"{origin}: write its value (the starter assigns an empty value)"
+    if row.dictionary:
+        return f"{origin}, coded with {row.dictionary}: map the export's coded column ({column})"
     if row.origin == "Derived":
         said = f"; the method says: {row.method}" if row.method else ""
         return f"Derived: write the derivation ({column}){said}"

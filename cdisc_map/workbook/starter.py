@@ -142,6 +142,7 @@ class _Builder:
         self.forms: dict[str, dict] = {}
         self.coded: dict[str, set[str]] = {}  # dictionary name -> DATASET.VARIABLE the workbook codes with it
         self.with_pages = False  # some variable names CRF pages: the study needs an annotated CRF
+        self.lengths = False  # the workbook gives character lengths (said once)
 
     # --- notes and to-dos ----------------------------------------------------------------
 
@@ -285,9 +286,7 @@ class _Builder:
         """MedDRA and WHODrug as standards (their usual variables), any other dictionary as `dictionaries:`."""
         versions: dict[str, str] = {}
         for key, row in self.workbook.dictionaries.items():
-            name = row["Dictionary"] or row["Name"] or key
-            name = name[:-len(" codes")] if name.endswith(" codes") else name
-            versions.setdefault(name, row["Version"])
+            versions.setdefault(self._dictionary_name(key), row["Version"])
         found = []
         for name, version in versions.items():
             coded = sorted(self.coded.get(name, set()))
@@ -323,7 +322,8 @@ class _Builder:
                 return
         allowed = {v.name: v for v in self.sdtmig.allowed_variables(name, cls)}
         rows = self.workbook.variables.get(name, [])
-        siblings = frozenset(r["Variable"].upper() for r in rows)
+        siblings = frozenset(r["Variable"].upper() for r in rows if not self._unmapped(r, allowed.get(
+            r["Variable"].upper())))
         variables: dict[str, dict] = {}
         supp: dict[str, dict] = {}
         comments: dict[tuple, list[str]] = {}
@@ -338,10 +338,10 @@ class _Builder:
                 comments[("supp", var)] = lines
                 continue
             origin = self._origin(var_row, "Variables", name)
-            if not origin and meta.core == "Exp" and not var_row["Assigned Value"] and not var_row["Method"]:
+            if self._unmapped(var_row, meta):
                 self.todo(file, var, "Expected, not mapped in the workbook (no origin): written empty until mapped")
                 continue
-            mapping, lines = self._variable(name, var_row, meta.type, origin, siblings, definition.domain, SDTM, file)
+            mapping, lines = self._variable(name, var_row, meta, origin, siblings, definition.domain, file)
             if var_row["Label"] and var_row["Label"] != meta.label:
                 lines.append(f"the workbook's label {var_row['Label']!r}; cdisc-map writes SDTMIG's {meta.label!r}")
             kind = _type_of(var_row["Data Type"])
@@ -387,6 +387,12 @@ class _Builder:
             data["value_level"] = rules
         self._write(file, data, "dataset", comments)
 
+    @staticmethod
+    def _unmapped(row: SheetRow, meta) -> bool:
+        """An Expected variable the workbook gives nothing for: conformance writes it empty."""
+        return meta is not None and meta.core == "Exp" and not any(
+            row[column] for column in ("Origin", "Assigned Value", "Method"))
+
     def _keys(self, name: str, row: SheetRow, variables: dict, ig_keys: tuple, file: str) -> list[str]:
         given = [key.strip().upper() for key in re.split(r"[,\s]+", row["Key Variables"]) if key.strip()]
         keys = [key for key in given if key in variables]
@@ -400,22 +406,28 @@ class _Builder:
                       f"{', '.join(keys)}")
         return keys
 
-    def _variable(self, dataset: str, row: SheetRow, kind: str, origin: str, siblings: frozenset[str],
-                  domain: str, standard: str, file: str, subjects: str = "DM") -> tuple[dict, list[str]]:
-        """One variable's mapping with its metadata, and the comment lines above it."""
+    def _variable(self, dataset: str, row: SheetRow, meta, origin: str, siblings: frozenset[str],
+                  domain: str, file: str) -> tuple[dict, list[str]]:
+        """One SDTM variable's mapping with its metadata, and the comment lines above it."""
         var = row["Variable"].upper()
+        kind = meta.type
         method, code = self._method_of(row["Method"], row)
         codelist, value_codelists = self._codelists(dataset, var, row)
+        dictionary = self._dictionary_name(row["Codelist"])
+        if codelist is None and not value_codelists and not dictionary and len(meta.codelist.split()) == 1:
+            codelist = self._ig_codelist(meta.codelist)  # the workbook names none: SDTMIG's applies anyway
         facts = Row(dataset, var, kind, origin, method, code, row["Assigned Value"], row["Predecessor"].upper(),
-                    codelist, value_codelists, siblings - {var}, domain)
-        inferred = infer(facts, standard, subjects)
-        mapping = self._metadata(inferred, facts, row, standard)
+                    codelist, value_codelists, siblings - {var}, domain, dictionary)
+        inferred = infer(facts, SDTM)
+        mapping = self._metadata(inferred, facts, row, SDTM)
         lines = []
         if inferred.todo:
             lines.append(f"TODO: {inferred.todo}")
             self.todo(file, var, inferred.todo)
-        if row["Length"] and kind == "Char":
-            lines.append(f"length {row['Length']} in the workbook: cdisc-map sets it to the longest value")
+        if row["Length"] and kind == "Char" and not self.lengths:
+            self.lengths = True
+            self.note("the workbook's character lengths are not kept: cdisc-map writes each character variable "
+                      "as long as its longest value (define.xml and XPT agree)", "Variables", row)
         return mapping, lines
 
     def _metadata(self, inferred: Inferred, facts: Row, row: SheetRow, standard: str,
@@ -633,12 +645,24 @@ class _Builder:
                  and r["Codelist"] != row["Codelist"] and (found := self._codelist(r["Codelist"], r)) is not None]
         return codelist, rules
 
-    def _codelist(self, ref: str, row: SheetRow) -> Codelist | None:
+    def _ig_codelist(self, name: str) -> Codelist | None:
+        try:
+            codelist = self.terminology.codelist(name)
+        except (KeyError, LookupError):
+            return None
+        return Codelist(codelist.short_name, tuple(codelist.submission_values()))
+
+    def _dictionary_name(self, ref: str) -> str:
         dictionary = self.workbook.dictionaries.get(ref)
-        if dictionary is not None:  # a dictionary (MedDRA): the terms are the export's, coded
-            name = dictionary["Dictionary"] or dictionary["Name"] or ref
-            name = name[:-len(" codes")] if name.endswith(" codes") else name
-            self.coded.setdefault(name, set()).add(f"{row['Dataset'].upper()}.{row['Variable'].upper()}")
+        if dictionary is None:
+            return ""
+        name = dictionary["Dictionary"] or dictionary["Name"] or ref
+        return name[:-len(" codes")] if name.endswith(" codes") else name
+
+    def _codelist(self, ref: str, row: SheetRow) -> Codelist | None:
+        dictionary = self._dictionary_name(ref)
+        if dictionary:  # a dictionary (MedDRA): the terms are the export's, coded
+            self.coded.setdefault(dictionary, set()).add(f"{row['Dataset'].upper()}.{row['Variable'].upper()}")
             return None
         rows = self.workbook.codelists.get(ref, [])
         code = next((r["NCI Codelist Code"] for r in rows if r["NCI Codelist Code"]), "")
