@@ -296,3 +296,12 @@ def test_a_starter_of_a_starter_is_the_same_starter(imported, tmp_path):
     again = starter_study(read_book(tmp_path / "again.xlsx"))
     for name in ("sdtm/dm.yaml", "sdtm/ae.yaml", "adam/adsl.yaml"):
         assert yaml.safe_load(again.files[name]) == spec(target, name), name
+
+
+def test_every_option_of_the_workbook_commands_is_documented():
+    page = (Path(__file__).resolve().parent.parent / "docs" / "spec-workbook.md").read_text(encoding="utf-8")
+    for name in ("export-spec", "import-spec"):
+        command = main.commands[name]
+        options = [o for parameter in command.params for o in parameter.opts if o.startswith("--") and o != "--help"]
+        assert options and all(f"`{option}" in page or f"{option} " in page for option in options), (name, options)
+        assert f"cdisc-map {name} " in page

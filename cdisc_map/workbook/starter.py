@@ -449,7 +449,7 @@ class _Builder:
         if origin == "Derived" and facts.method and " ".join(facts.method.split()) not in (
                 " ".join(written.split()), NO_METHOD):
             mapping["method"] = facts.method
-        pages = _pages(row["Pages"])
+        pages = crf_pages(row["Pages"])
         if pages and origin in PAGE_ORIGINS:
             mapping["crf_pages"] = pages
             self.with_pages = True
@@ -706,7 +706,7 @@ def _type_of(text: str) -> str:
     return "Char" if key in CHAR_TYPES else "Num" if key in NUM_TYPES else ""
 
 
-def _pages(text: str) -> list[int]:
+def crf_pages(text: str) -> list[int]:
     """CRF pages as a workbook writes them: "12 14", "12, 14", "12-14" (a range)."""
     pages: set[int] = set()
     for first, last in re.findall(r"(\d+)(?:\s*-\s*(\d+))?", text):
