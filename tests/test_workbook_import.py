@@ -305,3 +305,25 @@ def test_every_option_of_the_workbook_commands_is_documented():
         options = [o for parameter in command.params for o in parameter.opts if o.startswith("--") and o != "--help"]
         assert options and all(f"`{option}" in page or f"{option} " in page for option in options), (name, options)
         assert f"cdisc-map {name} " in page
+
+
+def test_rows_that_cannot_be_specs_are_left_out_with_a_note(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    sheet(workbook, "Datasets", ["Dataset", "Label", "Class"], [
+        ["DM", "Demographics", "SPECIAL PURPOSE"], ["QQ", "Questionnaire-ish", ""], ["ADVERSE_EVENTS", "AE", ""]])
+    sheet(workbook, "Variables", ["Dataset", "Variable", "Label", "Origin", "Assigned Value"], [
+        ["DM", "STUDYID", "Study Identifier", "Assigned", None], ["DM", "SEX OF SUBJECT", "Sex", "CRF", None],
+        ["DM", "AGE", "Age", "Assigned", "not a number"], ["QQ", "QQTESTCD", "Test Code", "CRF", None]])
+    path = tmp_path / "odd.xlsx"
+    workbook.save(path)
+    starter, _files = import_workbook(path, tmp_path / "odd")
+    notes = [str(p) for p in starter.notes]
+    assert any("'SEX OF SUBJECT' cannot be a name" in n and "row 3" in n for n in notes), notes
+    assert any("'ADVERSE_EVENTS' cannot be a name" in n for n in notes)
+    assert any("QQ is left out" in n and "Class" in n for n in notes)
+    assert sorted(starter.files) == ["sdtm/dm.yaml", "study.yaml"]
+    study, problems = read_study(tmp_path / "odd")
+    assert problems == [] and spec(tmp_path / "odd", "sdtm/dm.yaml")["variables"]["AGE"] == {"constant": "not a number"}
+    _study, checked = check_study(tmp_path / "odd")
+    assert any("AGE is numeric in SDTMIG but its mapping gives text" in p.message for p in checked)

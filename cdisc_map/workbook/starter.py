@@ -81,17 +81,31 @@ class Starter:
 # --- the workbook, indexed ---------------------------------------------------------------
 
 
+#: What the spec language accepts as a dataset and as a variable name (XPT v5 names).
+DATASET_NAME = re.compile(r"[A-Z][A-Z0-9]{1,7}")
+VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
+
+
 class _Workbook:
-    """The sheets by what refers to them: datasets, their variables, value levels, codelists, methods, comments."""
+    """The sheets by what refers to them: datasets, their variables, value levels, codelists, methods, comments.
+
+    A dataset or variable whose name cannot be one (longer than 8 characters, blanks) is
+    left out, with a note naming its row.
+    """
 
     def __init__(self, book: Book) -> None:
         self.book = book
         self.path = book.path
+        self.notes: list[Problem] = []
         self.datasets: dict[str, SheetRow] = {}
         for row in book.rows("Datasets"):
-            self.datasets.setdefault(row["Dataset"].upper(), row)
+            if self._named(row, "Datasets", row["Dataset"], DATASET_NAME):
+                self.datasets.setdefault(row["Dataset"].upper(), row)
         self.variables: dict[str, list[SheetRow]] = {}
         for row in book.rows("Variables"):
+            if not self._named(row, "Variables", row["Dataset"], DATASET_NAME) or \
+                    not self._named(row, "Variables", row["Variable"], VARIABLE_NAME):
+                continue
             self.variables.setdefault(row["Dataset"].upper(), []).append(row)
             self.datasets.setdefault(row["Dataset"].upper(), SheetRow(row.number, {"Dataset": row["Dataset"]}))
         for rows in self.variables.values():
@@ -108,6 +122,15 @@ class _Workbook:
         self.dictionaries = {row["ID"]: row for row in book.rows("Dictionaries")}
         self.methods = {row["ID"]: row for row in book.rows("Methods")}
         self.comments = {row["ID"]: row for row in book.rows("Comments")}
+
+
+    def _named(self, row: SheetRow, sheet: str, name: str, pattern: re.Pattern[str]) -> bool:
+        if pattern.fullmatch(name.strip().upper()):
+            return True
+        self.notes.append(Problem(f"{sheet}: {name!r} cannot be a name in a submission (letters, digits, at most 8 "
+                                  "characters): the row is left out", file=self.path, row=row.number,
+                                  severity="warning"))
+        return False
 
 
 def _order(row: SheetRow) -> tuple:
@@ -134,7 +157,7 @@ class _Builder:
     def __init__(self, workbook: _Workbook, standards: Standards) -> None:
         self.workbook = workbook
         self.standards = standards
-        self.starter = Starter(source=Path(workbook.path).name)
+        self.starter = Starter(source=Path(workbook.path).name, notes=list(workbook.notes))
         self.versions = self._versions()
         self.terminology: Terminology = standards.ct(self.versions["ct"])
         self.sdtmig: Standard = standards.sdtmig(self.versions["sdtmig"])
@@ -401,7 +424,7 @@ class _Builder:
                 self.note(f"key variable {key} of {name} is not one of its variables: left out of the keys",
                           "Datasets", row, dataset=name)
         if not keys:
-            keys = [key for key in ig_keys if key in variables] or [next(iter(variables))]
+            keys = [key for key in ig_keys if key in variables] or list(variables)[:1] or ["STUDYID"]
             self.todo(file, "keys", f"the workbook gives no key variables of {name}; the starter names "
                       f"{', '.join(keys)}")
         return keys
