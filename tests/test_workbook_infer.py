@@ -30,6 +30,7 @@ def test_the_expression_code_is_the_mapping_back(mapping):
 def test_code_that_is_not_the_spec_language_is_no_mapping():
     assert from_code("AGE = floor((RFICDTC - BRTHDTC) / 365.25);") is None
     assert from_code("{nothing: here}") is None and from_code("{derive: no_such_thing}") is None
+    assert from_code("{derive: seq, by: [unclosed") is None  # not YAML at all: no mapping, no traceback
     assert infer(row(origin="Derived", code="if x then y;")).todo
 
 

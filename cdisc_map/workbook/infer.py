@@ -76,12 +76,19 @@ class Inferred:
     how: str = ""  # how it was inferred, for a comment in the spec
 
 
-def from_code(code: str) -> dict | None:
-    """The mapping an Expression Code holds, or None when it is not a mapping of the spec language."""
+def parse_code(code: str) -> object:
+    """An Expression Code read as YAML (a mapping, a time-to-event spec); None when it is not YAML."""
+    if not code:
+        return None
     try:
-        value = yaml.safe_load(code)
+        return yaml.safe_load(code)
     except yaml.YAMLError:
         return None
+
+
+def from_code(code: str) -> dict | None:
+    """The mapping an Expression Code holds, or None when it is not a mapping of the spec language."""
+    value = parse_code(code)
     if not isinstance(value, dict) or entry_of(value) is None:
         return None
     return {key: item for key, item in value.items() if key not in METADATA}

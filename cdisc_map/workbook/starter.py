@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cdisc_map.core.problems import Problem, ProblemsError
 from cdisc_map.define.origins import DEFAULT_SOURCE as ORIGIN_SOURCE
 from cdisc_map.define.origins import PAGE_ORIGINS
@@ -34,7 +32,7 @@ from cdisc_map.standards.metadata import Standard, UnknownStandardError
 from cdisc_map.standards.selection import Standards
 from cdisc_map.standards.terminology import bundled_ct
 from cdisc_map.standards.value_domains import MEDDRA, WHODRUG, dictionary_variables
-from cdisc_map.workbook.infer import CONTEXT, Codelist, Inferred, Row, infer, placeholder
+from cdisc_map.workbook.infer import CONTEXT, Codelist, Inferred, Row, infer, parse_code, placeholder
 from cdisc_map.workbook.layout import Book, read_book
 from cdisc_map.workbook.layout import Row as SheetRow
 from cdisc_map.workbook.yamltext import spec_text
@@ -199,7 +197,7 @@ class _Builder:
                 self.note(f"{name} is left out: cdisc-map builds ADSL and time-to-event parameters (ADTTE)",
                           "Datasets", self.workbook.datasets[name], dataset=name)
                 self.todo(f"adam/{name.lower()}", name, "not imported: cdisc-map builds ADSL and ADTTE only")
-        self._study_file(sdtm, adam)
+        self._study_file(adam)
         self.starter.files = dict(sorted(self.starter.files.items(), key=lambda item: (item[0] != "study.yaml",
                                                                                         item[0])))
         return self.starter
@@ -229,10 +227,10 @@ class _Builder:
             if matched:
                 found.setdefault(f"{matched.group(1).casefold()}ig", matched.group(2))
         properties = schema("study")["properties"]["standards"]["properties"]
-        for key, default in (("sdtmig", "3.4"), ("adamig", "1.3")):
+        for key, title, default in (("sdtmig", "SDTMIG", "3.4"), ("adamig", "ADaMIG", "1.3")):
             allowed = properties[key]["enum"]
             if found.get(key) and found[key] not in allowed:
-                self.todo("study.yaml", f"standards.{key}", f"the workbook names {key.upper()} {found[key]}; "
+                self.todo("study.yaml", f"standards.{key}", f"the workbook names {title} {found[key]}; "
                           f"cdisc-map knows {', '.join(allowed)}, which the starter names")
             if found.get(key) not in allowed:
                 found[key] = default
@@ -246,7 +244,7 @@ class _Builder:
 
     # --- study.yaml ------------------------------------------------------------------------
 
-    def _study_file(self, sdtm: list[str], adam: list[str]) -> None:
+    def _study_file(self, adam: list[str]) -> None:
         attributes = {row["Attribute"].replace(" ", "").casefold(): row["Value"]
                       for row in self.workbook.book.rows("Study")}
         name = attributes.get("studyname", "")
@@ -610,16 +608,16 @@ class _Builder:
         """One parameter spec per ADTTE AVAL row whose method holds the parameter (a cdisc-map expression)."""
         rows = self.workbook.value_level.get(("ADTTE", "AVAL"), [])
         for row in rows:
-            _method, code = self._method_of(row["Method"], row)
-            spec = yaml.safe_load(code) if code else None
+            method, code = self._method_of(row["Method"], row)
+            spec = parse_code(code)
             checks = self.workbook.where.get(row["Where Clause"], [])
             paramcd = next((c["Value"] for c in checks if c["Variable"].upper() == "PARAMCD"), "") or \
                 (spec.get("paramcd", "") if isinstance(spec, dict) else "")
-            file = f"adam/adtte/{str(paramcd).lower() or 'parameter'}.yaml"
+            file = f"adam/adtte/{re.sub(r'[^a-z0-9_]', '_', str(paramcd).lower()) or 'parameter'}.yaml"
             if not isinstance(spec, dict) or schema_problems(spec, "tte", Path(file), {}):
                 self.todo(file, str(paramcd or row["Where Clause"]),
                           "write the time-to-event parameter spec (start, events, censors): the workbook "
-                          f"describes it in words only: {_method or 'no method'}")
+                          f"describes it in words only: {method or 'no method'}")
                 continue
             self.starter.files[file] = spec_text(spec, header=self._header())
         if not rows:
