@@ -504,7 +504,8 @@ def export_spec(study_dir: Path, workbook: Path, package: str, ct_file: Path | N
     Sheets: Study, Standards, Datasets, Variables, ValueLevel, WhereClauses, Codelists,
     Dictionaries, Methods, Comments, Documents, from the specs and the standards (no raw
     data is read; lengths and Has No Data are left to the run's define.xml).
-    Exit status: 0 when written; 1 when a spec cannot be read or the file cannot be written.
+    Exit status: 0 when written; 1 when a spec cannot be read or the file cannot be written;
+    2 when --standards or --ct cannot be used.
     """
     try:
         standards = Standards.from_options(standards_dir, ct_file)
@@ -544,7 +545,8 @@ def import_spec(workbook: Path, target_dir: Path, ct_file: Path | None, standard
     codelists become study.yaml, sdtm/*.yaml and adam/ specs; a mapping is inferred where the
     workbook says enough, otherwise a placeholder is written with a TODO comment. Every
     unmapped variable is listed, and written to TARGET_DIR/CHECKLIST.md.
-    Exit status: 0 when written; 1 when the workbook cannot be read or TARGET_DIR is not empty.
+    Exit status: 0 when written; 1 when the workbook cannot be read or TARGET_DIR is not empty;
+    2 when --standards or --ct cannot be used.
     """
     try:
         standards = Standards.from_options(standards_dir, ct_file)
