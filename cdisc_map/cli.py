@@ -28,6 +28,7 @@ from cdisc_map.io.datasetjson import Context
 from cdisc_map.io.output_tree import MANIFEST, write_manifest
 from cdisc_map.io.package import check_formats
 from cdisc_map.io.studies import DEFAULT_STUDY, bundled_study, bundled_study_resource, copy_study
+from cdisc_map.io.xpt import build_timestamp
 from cdisc_map.pipeline import DEFAULT_OUT, RunSummary, run_study
 from cdisc_map.report import ReportInputs, load_report_settings, study_report_settings, write_outcomes_report
 from cdisc_map.sdtm.forms import read_raw_forms
@@ -57,6 +58,10 @@ from cdisc_map.validate import (
     write_atomically,
 )
 from cdisc_map.validate.rules import write_rule_pages
+from cdisc_map.workbook.export import PACKAGES as SPEC_PACKAGES
+from cdisc_map.workbook.export import export_study
+from cdisc_map.workbook.layout import write_book
+from cdisc_map.workbook.starter import CHECKLIST, import_workbook
 
 DEBUG_VARIABLE = "CDISC_MAP_DEBUG"
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -661,6 +666,97 @@ def report(out_dir: Path, adtte: Path | None, adsl: Path | None, sdtm_dir: Path 
         sys.exit(2)
     _print_problems(written.problems)
     click.echo(f"Outcomes report: {written.path}")
+
+
+# --- spec workbooks: export-spec, import-spec ---------------------------------------------
+
+
+@main.command("export-spec")
+@click.argument("study_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("workbook", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--package", "package", type=click.Choice(["all", *SPEC_PACKAGES]), default="all", show_default=True,
+              help="The datasets to describe: SDTM, ADaM or both (one workbook per package is what P21 makes "
+                   "one define.xml from).")
+@click.option("--ct", "ct_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
+@click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
+              help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
+def export_spec(study_dir: Path, workbook: Path, package: str, ct_file: Path | None,
+                standards_dir: Path | None) -> None:
+    """Write a study's metadata as a spec workbook (.xlsx) in the layout Pinnacle 21 and metacore read.
+
+    Sheets: Study, Standards, Datasets, Variables, ValueLevel, WhereClauses, Codelists,
+    Dictionaries, Methods, Comments, Documents, from the specs and the standards (no raw
+    data is read; lengths and Has No Data are left to the run's define.xml).
+    Exit status: 0 when written; 1 when a spec cannot be read or the file cannot be written;
+    2 when --standards or --ct cannot be used.
+    """
+    try:
+        standards = Standards.from_options(standards_dir, ct_file)
+        exported = export_study(study_dir, standards, SPEC_PACKAGES if package == "all" else (package,))
+        write_book(exported.book, workbook, build_timestamp())
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo(f"\nFailed: {workbook} was not written.", err=True)
+        sys.exit(1)
+    except CdiscMapError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    _print_problems(exported.problems)
+    datasets = exported.book.rows("Datasets")
+    adam = sum(row["Standard"].startswith("ADaM") for row in datasets)
+    terms = exported.count("Codelists")
+    codelists = len({row["ID"] for row in exported.book.rows("Codelists")})
+    click.echo(f"Wrote {workbook}: {len(datasets) - adam} SDTM and {adam} ADaM datasets, "
+               f"{exported.count('Variables')} variables, {exported.count('ValueLevel')} value-level rows, "
+               f"{codelists} codelists ({terms} terms), {exported.count('Methods')} methods, "
+               f"{exported.count('Comments')} comments.")
+    click.echo("Left empty, as the data decides them: character lengths, significant digits, Has No Data "
+               "(the define.xml `cdisc-map run` writes has them).")
+
+
+@main.command("import-spec")
+@click.argument("workbook", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("target_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--ct", "ct_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A CDISC CT package file (as NCI EVS publishes it) instead of the installed release.")
+@click.option("--standards", "standards_dir", type=click.Path(path_type=Path, file_okay=False),
+              help=f"A standards home to use instead of ${HOME_VARIABLE} or the user data folder.")
+def import_spec(workbook: Path, target_dir: Path, ct_file: Path | None, standards_dir: Path | None) -> None:
+    """Turn a spec workbook (P21 layout, whoever wrote it) into a starter study folder TARGET_DIR.
+
+    Datasets, variables, labels, keys, origins, methods, comments, codelists and value-level
+    codelists become study.yaml, sdtm/*.yaml and adam/ specs; a mapping is inferred where the
+    workbook says enough, otherwise a placeholder is written with a TODO comment. Every
+    unmapped variable is listed, and written to TARGET_DIR/CHECKLIST.md.
+    Exit status: 0 when written; 1 when the workbook cannot be read or TARGET_DIR is not empty;
+    2 when --standards or --ct cannot be used.
+    """
+    try:
+        standards = Standards.from_options(standards_dir, ct_file)
+        starter, files = import_workbook(workbook, target_dir, standards)
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo(f"\nFailed: nothing was written to {target_dir}.", err=True)
+        sys.exit(1)
+    except CdiscMapError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    _print_problems(starter.notes)
+    sdtm = sum(name.startswith("sdtm/") for name in starter.files)
+    tte = sum(name.startswith("adam/adtte/") for name in starter.files)
+    adsl = "adam/adsl.yaml" in starter.files
+    click.echo(f"Wrote the starter study folder {target_dir}: study.yaml, {sdtm} SDTM spec(s)"
+               + (", adam/adsl.yaml" if adsl else "") + (f", {tte} time-to-event parameter(s)" if tte else "")
+               + f" ({len(files)} files).")
+    unmapped = starter.unmapped()
+    if unmapped:
+        click.echo(f"\nUnmapped ({len(unmapped)}): a placeholder is written for each, with a TODO comment")
+        width = max(len(todo.file) for todo in unmapped)
+        for todo in unmapped:
+            click.echo(f"  {todo.file:<{width}}  {todo.item}: {todo.text}")
+    click.echo(f"\nChecklist: {target_dir / CHECKLIST}. Next: give study.yaml the raw export, then "
+               f"`cdisc-map check-spec {target_dir} --raw EXPORT`.")
 
 
 if __name__ == "__main__":

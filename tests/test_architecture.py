@@ -29,9 +29,10 @@ LAYERS: dict[str, set[str]] = {
     "define": {"core", "standards", "spec", "define", "define_xml"},
     "validate": {"core", "standards", "io", "validate", "define_xml"},
     "report": {"core", "standards", "io", "report"},
+    "workbook": {"core", "standards", "io", "spec", "mapping", "sdtm", "adam", "define", "workbook"},
     "facade": {"core"},
-    "top": {"core", "standards", "io", "spec", "mapping", "sdtm", "adam", "define", "validate", "report", "top",
-            "define_xml", "facade"},
+    "top": {"core", "standards", "io", "spec", "mapping", "sdtm", "adam", "define", "validate", "report", "workbook",
+            "top", "define_xml", "facade"},
 }
 #: Modules of the package root: the public façades of the API contract, and the shell.
 ROOT_MODULES = {"cdisc_map": "facade", "cdisc_map.dates": "facade", "cdisc_map.errors": "facade",

@@ -58,6 +58,20 @@ def adsl_dataset(spec: dict, sdtm: Mapping[str, pd.DataFrame], version: str = "1
     if records.empty and any(p.severity == "error" for p in problems):
         dataset, _ = conform_adam(DATASET, pd.DataFrame(columns=["STUDYID", "USUBJID"]), version=version)
         return dataset, problems
+    dataset, found = _described(spec, records, version)
+    return dataset, problems + found
+
+
+def adsl_metadata(spec: dict, version: str = "1.3") -> Dataset:
+    """ADSL as the spec describes it, without records: the variables, labels, types, origins and
+    methods a build gives (for the spec workbook, which describes a study before any data)."""
+    columns = [var for var in spec.get("variables", {})]
+    dataset, _problems = _described(spec, pd.DataFrame(columns=columns), version)
+    return dataset
+
+
+def _described(spec: dict, records: pd.DataFrame, version: str) -> tuple[Dataset, list[Problem]]:
+    """The records conformed to ADaMIG with the spec's metadata: producer-defined variables, methods, origins."""
     standard = {v.name for v in load_adamig(version).variables(DATASET)}
     rules = spec["variables"]
     extra = {var: {key: rule[key] for key in ("label", "type", "display_format") if key in rule}
@@ -78,7 +92,7 @@ def adsl_dataset(spec: dict, sdtm: Mapping[str, pd.DataFrame], version: str = "1
                                   method_names=names, predecessors=predecessors)
     dataset.label = spec.get("label") or dataset.label
     dataset.comment = spec.get("comment")
-    return dataset, problems + found
+    return dataset, found
 
 
 def adsl_records(spec: dict, sdtm: Mapping[str, pd.DataFrame], version: str = "1.3",

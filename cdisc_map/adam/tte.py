@@ -430,11 +430,32 @@ def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version
     adsl = _adsl(datasets)
     wanted: list[str] = []  # the ADSL variables copied to every record
     if adsl is not None:
-        wanted = [v.name for v in load_adamig(version).variables(DATASET)
-                  if v.name in adsl.columns and v.name not in COLUMNS[2:] and v.name != SUBJECT]
+        wanted = adsl_variables(list(adsl.columns), version)
         copies = adsl[[SUBJECT, *wanted]].assign(**{SUBJECT: text(adsl[SUBJECT])}).drop_duplicates(SUBJECT)
         frame = frame.drop(columns=[c for c in wanted if c in frame.columns]).merge(copies, on=SUBJECT, how="left")
     frame = _sorted_by_subject(frame, ["PARAMN"]).reset_index(drop=True)
+    dataset, found = _described(specs, frame, version, wanted)
+    return dataset, problems + found
+
+
+def adsl_variables(adsl_columns: list[str], version: str = "1.3") -> list[str]:
+    """The ADSL variables ADTTE carries: those of the ADaMIG ADTTE table that ADSL holds (SUBJID, flags, ...)."""
+    return [v.name for v in load_adamig(version).variables(DATASET)
+            if v.name in adsl_columns and v.name not in COLUMNS[2:] and v.name != SUBJECT]
+
+
+def adtte_metadata(specs: list[dict], adsl_columns: list[str], version: str = "1.3") -> Dataset:
+    """ADTTE as its parameter specs describe it, without records: the variables (with those of ADSL it
+    carries), their origins and methods (for the spec workbook)."""
+    wanted = adsl_variables(adsl_columns, version)
+    frame = pd.DataFrame(columns=COLUMNS + [v for v in wanted if v not in COLUMNS])
+    dataset, _problems = _described(specs, frame, version, wanted)
+    return dataset
+
+
+def _described(specs: list[dict], frame: pd.DataFrame, version: str, wanted: list[str]
+               ) -> tuple[Dataset, list[Problem]]:
+    """The records conformed to ADaMIG, with the variables' origins and methods and the dataset's comment."""
     valid = [s for s in specs if isinstance(s, dict) and not check_tte_spec(s)]
     origins, methods, predecessors = _define_metadata(valid, wanted)
     dataset, found = conform_adam(DATASET, frame, version=version, methods=methods, origins=origins,
@@ -442,7 +463,7 @@ def build_adtte(specs: list[dict], datasets: Mapping[str, pd.DataFrame], version
     parameters = "; ".join(f"{s['paramcd']} ({s['param']})" for s in valid)
     dataset.comment = (f"One record per subject and parameter: {parameters}. Each parameter's events, competing "
                        "events and censoring are the method of AVAL in its value-level metadata (by PARAMCD).")
-    return dataset, problems + found
+    return dataset, found
 
 
 def _define_metadata(specs: list[dict], copied: list[str]) -> tuple[dict, dict, dict]:
