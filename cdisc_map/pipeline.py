@@ -149,7 +149,8 @@ def run_study(
             roots = [raw_dir, study_dir, tree.staging]
             report = with_mapping_problems(report, summary.problems, roots=roots)
             report = with_mapping_problems(report, summary.outcome_problems, roots=roots, rule=OUTCOMES_RULE)
-            reports = write_reports(report, tree.staging / "validation")
+            related = (("Outcomes report", "../report/index.html"),) if outcomes is not None else ()
+            reports = write_reports(report, tree.staging / "validation", related=related)
         progress(f"Swapping the new output tree in as {tree.out}")
         with summary.times.stage("swap"):
             tree.commit()

@@ -1,6 +1,7 @@
 """The command line: run's progress and summary, validate's reports and exit codes, rules."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -139,3 +140,10 @@ def test_every_validate_option_is_documented_in_the_readme():
     command = main.commands["validate"]
     options = [name for parameter in command.params for name in parameter.opts if name.startswith("--")]
     assert options and all(f"`{option}" in readme for option in options), options
+
+
+def test_the_validation_report_links_the_outcomes_report_of_the_same_run(bundled_run):
+    page = (bundled_run.out / "validation" / "report.html").read_text(encoding="utf-8")
+    links = re.findall(r'See also: <a href="([^"]+)">Outcomes report</a>', page)
+    assert links == ["../report/index.html"]
+    assert (bundled_run.out / "validation" / links[0]).resolve().is_file()

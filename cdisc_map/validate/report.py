@@ -171,11 +171,13 @@ def write_atomically(target: Path, content: str | bytes) -> Path:
     return target
 
 
-def write_reports(report: Report, folder: str | os.PathLike) -> list[Path]:
-    """OUT/validation/report.json and report.html, each written atomically."""
+def write_reports(report: Report, folder: str | os.PathLike,
+                  related: tuple[tuple[str, str], ...] = ()) -> list[Path]:
+    """OUT/validation/report.json and report.html, each written atomically. `related` are
+    (title, relative link) pairs the page links to, e.g. the run's outcomes report."""
     folder = Path(folder)
     return [write_atomically(folder / "report.json", render_json(report)),
-            write_atomically(folder / "report.html", render_html(report))]
+            write_atomically(folder / "report.html", render_html(report, related=related))]
 
 
 # --- counts -------------------------------------------------------------------------
@@ -498,10 +500,12 @@ def _common_message(group: list[Finding]) -> str:
     return message if count == len(group) else f"{message} (and {len(messages) - 1:,} other messages)"
 
 
-def render_html(report: Report, max_per_rule: int | None = DEFAULT_MAX_PER_RULE) -> str:
+def render_html(report: Report, max_per_rule: int | None = DEFAULT_MAX_PER_RULE,
+                related: tuple[tuple[str, str], ...] = ()) -> str:
     """A self-contained page: contents, summary, packages, rules that fired, datasets, then a
     section per dataset (findings grouped by value, with counts and sample records) and a
-    section per rule that fired (its page: why, how to fix, where it fired)."""
+    section per rule that fired (its page: why, how to fix, where it fired). `related` pages
+    (title, relative link) are linked under the title."""
     e = html.escape
     totals = report.severity_totals()
     per_file = _file_severity_totals(report)
@@ -518,6 +522,8 @@ def render_html(report: Report, max_per_rule: int | None = DEFAULT_MAX_PER_RULE)
         "<h1>cdisc-map validation report</h1>",
         f'<p class="meta">{e(report.path)} &middot; {e(report.standard)} &middot; '
         f"{e(report.terminology)}</p>",
+        *(['<p class="meta">See also: ' + " &middot; ".join(
+            f'<a href="{e(link)}">{e(title)}</a>' for title, link in related) + "</p>"] if related else []),
         '<nav><h2 id="contents">Contents</h2><ul>',
         '<li><a href="#summary">Summary</a></li><li><a href="#packages">Packages</a></li>',
         '<li><a href="#rules">Rules with findings</a></li><li><a href="#datasets">Datasets</a></li>',
