@@ -375,6 +375,7 @@ def test_xpt_numbers_and_dates_as_text(tmp_path, version):
             "SUBJID": ["001", "002", "003"],
             "AGE": [34.0, 61.0, np.nan],
             "WEIGHT": [62.5, 0.1, np.nan],
+            "DOSE": [1e-07, 2e16, -0.25],  # never an exponent: the text every layer writes
             "RFICDT": [23440.0, 23467.0, np.nan],  # SAS days: 2024-03-05, 2024-04-01
             "RFICDTM": [2025268200.0, np.nan, 0.0],  # SAS seconds since 1960
             "NOTE": ["NA", "", "x"],
@@ -396,6 +397,7 @@ def test_xpt_numbers_and_dates_as_text(tmp_path, version):
         "SUBJID": ["001", "002", "003"],
         "AGE": ["34", "61", ""],
         "WEIGHT": ["62.5", "0.1", ""],
+        "DOSE": ["0.0000001", "20000000000000000", "-0.25"],
         "RFICDT": ["2024-03-05", "2024-04-01", ""],
         "RFICDTM": ["2024-03-05T14:30:00", "", "1960-01-01T00:00:00"],
         "NOTE": ["NA", "", "x"],

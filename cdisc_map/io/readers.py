@@ -13,9 +13,11 @@ Where the source stores typed values, they are rendered as text once, here:
   booleans; Excel date cells as ISO 8601 text, "2024-03-05" when the time is
   midnight, else "2024-03-05T14:30:00"; time-only cells as "14:30:00". Formulas
   give their cached value (none cached -> "").
-- SAS7BDAT/XPT numerics: integral values without ".0" ("12"), others as Python's
-  shortest repr ("12.5"), missing (also .A-.Z) as "". Numerics carrying a SAS date,
-  datetime or time format are rendered like Excel date cells (ISO 8601 text).
+- SAS7BDAT/XPT numerics: as every layer writes numbers (`core.text.number_text`): integral
+  values without ".0" ("12"), others in the shortest positional form that reads back as the
+  same double ("12.5", "0.0000001", never an exponent), missing (also .A-.Z) as "".
+  Numerics carrying a SAS date, datetime or time format are rendered like Excel date
+  cells (ISO 8601 text).
 - ODM-XML 1.3 (.xml): one form or item group of the ClinicalData, values as written
   (see `cdisc_map.io.odm`), with the ODM metadata of each item column in
   `RawForm.items` (names, questions, codelists with decodes, units).
@@ -44,6 +46,7 @@ from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from cdisc_map.core.problems import Problem, ProblemsError
+from cdisc_map.core.text import number_text, numbers_as_text
 from cdisc_map.io.odm import OdmItem, odm_frame
 from cdisc_map.io.xpt import XptMeta, read_xpt
 
@@ -550,7 +553,7 @@ def _per_distinct_number(values: np.ndarray, render: Callable[[float], str]) -> 
             try:
                 texts[index] = render(value)
             except (OverflowError, ValueError):
-                texts[index] = _numbers_text(np.array([value]))[0]
+                texts[index] = number_text(value)
         out[present] = texts[inverse]
     return out
 
@@ -581,20 +584,8 @@ def _sas_column_text(series: pd.Series) -> np.ndarray:
 
 
 def _numbers_text(values: np.ndarray) -> np.ndarray:
-    """Numbers to text, vectorised: "12" for integral values, repr otherwise, "" for NaN."""
-    out = np.full(values.shape, "", dtype=object)
-    finite = np.isfinite(values)
-    integral = (
-        finite
-        & (np.floor(values) == values)
-        & (np.abs(values) < _LARGEST_PLAIN_INTEGER)
-    )
-    if integral.any():
-        out[integral] = values[integral].astype(np.int64).astype(str).tolist()
-    other = finite & ~integral
-    if other.any():
-        out[other] = [repr(number) for number in values[other].tolist()]
-    return out
+    """Numbers to text as every layer writes them (`core.text.number_text`), "" for NaN."""
+    return numbers_as_text(pd.Series(values, dtype="float64")).to_numpy(dtype=object)
 
 
 def _value_text(value: object) -> str:
@@ -603,7 +594,7 @@ def _value_text(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, float):
-        return _numbers_text(np.array([value]))[0]
+        return number_text(value)
     if isinstance(value, datetime):
         return _datetime_text(value, shows_time=True)
     if isinstance(value, date):
