@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pandas as pd
 import pytest
 
+import cdisc_map.validate.columns as columns
 from cdisc_map.validate.columns import (
     blank,
     compare_at_common_precision,
@@ -91,3 +94,26 @@ def test_one_to_one_breaks_on_both_sides():
               for side, mask, earlier in one_to_one_breaks(codes, names)}
     assert breaks[0][0] == [3] and breaks[0][1]["OS"] == "Overall"
     assert breaks[1][0] == [4] and breaks[1][1]["PFS"] == "PFS"
+
+
+def test_the_numpy_path_of_dtc_parts_agrees_with_parse_iso_value_by_value(monkeypatch):
+    """Complete dates and date-times are judged with numpy, the rest by parse_iso: on values
+    near every boundary (month 0 and 13, day 0 and 32, 29 February, hour 24, minute and second
+    60, leading blanks, years 999 and 9999) the two give the same problems and prefixes."""
+    rng = random.Random(3)
+    values: list = ["", "2024", "2024-02-29", "2023-02-29", "2024-03-05T14:30:15.5", "2024---05", 5.0]
+    for _ in range(5000):
+        year = rng.choice([999, 1000, 1900, 2000, 2023, 2024, 9999])
+        value = f"{year:04d}-{rng.randint(0, 13):02d}-{rng.randint(0, 32):02d}"
+        kind = rng.randint(0, 4)
+        if kind >= 1:
+            value += f"T{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}"
+        if kind >= 2:
+            value += f":{rng.randint(0, 61):02d}"
+        values.append(" " + value if kind == 3 else value[:7] if kind == 4 else value)
+    series = pd.Series(values, dtype=object)
+    fast = columns.dtc_parts(series)
+    monkeypatch.setattr(columns, "_plain_complete", lambda found: np.zeros(len(found), dtype=bool))
+    slow = columns.dtc_parts(series)
+    assert [list(part) for part in fast] == [list(part) for part in slow]
+    assert 1000 < sum(problem == "" for problem in fast[0]) < len(values)  # both kinds were met

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.core import dates, sasdates
+from cdisc_map.core.distinct import per_distinct
 from cdisc_map.mapping.engine import Environment, Implementation, MappingError, Records, report
 from cdisc_map.mapping.sources import (
     SUBJECT,
@@ -366,8 +367,8 @@ def _schedule_position(records: Records, env: Environment, mapping: dict,
     ... and named "UNSCHEDULED 5.01" (SDTMIG 3.4 4.4.5).
     """
     column = mapping["col"]
-    raw = records.column(column).astype(str).str.strip()
-    folded = raw.str.casefold()
+    raw = per_distinct(records.column(column), _stripped_text)
+    folded = per_distinct(raw, _casefolded)
     schedule = env.visits
     number = folded.map({k: v.number for k, v in schedule.visits.items()}).astype("float64")
     name = folded.map({k: v.name for k, v in schedule.visits.items()}).fillna("").astype(object)
@@ -395,6 +396,14 @@ def _schedule_position(records: Records, env: Environment, mapping: dict,
         number = number.where(~unscheduled, filled.reindex(records.index))
         name = name.where(~unscheduled, number.map(lambda n: f"UNSCHEDULED {n:.2f}"))
     return number, name
+
+
+def _stripped_text(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.strip()
+
+
+def _casefolded(values: pd.Series) -> pd.Series:
+    return values.str.casefold()
 
 
 def derive_visitnum(mapping: dict, records: Records, env: Environment, variable: str) -> pd.Series:
