@@ -13,11 +13,13 @@ from cdisc_map.core.dates import (
     IsoParts,
     convert_column,
     is_complete_date,
+    iso_day_span,
     iso_to_date,
     parse_iso,
     to_iso8601,
     validate_format,
 )
+from cdisc_map.core.distinct import per_distinct_text
 from cdisc_map.core.problems import DateError
 
 # SDTMIG 3.4 section 4.4.2, table of complete and right-truncated values.
@@ -418,3 +420,12 @@ def test_day_and_minute_for_comparing_record_dates():
 def test_iso_to_date_gives_datetime64_of_complete_dates_only():
     result = dates.iso_to_date(pd.Series(["2024-03-05T14:30", "2024-03", None, "2024-02-30"]))
     assert result.iloc[0] == pd.Timestamp("2024-03-05") and result.iloc[1:].isna().all()
+
+
+def test_iso_day_span_gives_the_days_a_partial_date_can_stand_for():
+    first, last = per_distinct_text(pd.Series(["2024-03-05T10:00", "2024-02", "2023", "2024---15", "", "2024-13"]),
+                                    iso_day_span)
+    as_dates = [[None if np.isnan(d) else str(np.datetime64("1960-01-01") + int(d)) for d in part]
+                for part in (first, last)]
+    assert as_dates == [["2024-03-05", "2024-02-01", "2023-01-01", "2024-01-01", None, None],
+                        ["2024-03-05", "2024-02-29", "2023-12-31", "2024-12-31", None, None]]

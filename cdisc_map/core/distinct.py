@@ -39,6 +39,16 @@ def per_distinct_rows(frame: pd.DataFrame, columns: list[str],
     return _spread(func(frame.iloc[rows]), inverse, frame.index)
 
 
+def per_distinct_text(values: pd.Series, func: Callable[[pd.Series], tuple[np.ndarray, ...]]
+                      ) -> tuple[np.ndarray, ...]:
+    """`func` of the distinct texts of `values` (each value as str), its arrays spread back over the
+    rows; NaN on rows with no value. For the --DTC readers of `core.dates`, which return arrays."""
+    codes, distinct = pd.factorize(values.astype(str))
+    if not len(distinct):
+        return tuple(np.full(len(codes), np.nan) for _ in range(len(func(pd.Series([], dtype=object)))))
+    return tuple(np.where(codes < 0, np.nan, part[codes]) for part in func(pd.Series(distinct, dtype=object)))
+
+
 def distinct_keys(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray] | None:
     """(one row of each combination of values, each row's combination number).
 

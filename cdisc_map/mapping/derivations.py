@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.core import dates, sasdates
-from cdisc_map.core.distinct import per_distinct
+from cdisc_map.core.distinct import per_distinct, per_distinct_text
 from cdisc_map.mapping.engine import Environment, Implementation, MappingError, Records, report
 from cdisc_map.mapping.sources import (
     SUBJECT,
@@ -338,20 +338,12 @@ def derive_epoch(mapping: dict, records: Records, env: Environment, variable: st
 
 def _day_span(iso: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """First and last day of ISO 8601 values (`dates.iso_day_span`), each distinct value parsed once."""
-    codes, distinct = pd.factorize(iso.astype(str))
-    if not len(distinct):
-        return np.full(len(codes), np.nan), np.full(len(codes), np.nan)
-    first, last = dates.iso_day_span(pd.Series(distinct, dtype=object))
-    return np.where(codes < 0, np.nan, first[codes]), np.where(codes < 0, np.nan, last[codes])
+    return per_distinct_text(iso, dates.iso_day_span)
 
 
 def _day_and_minute(iso: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Day number and minute of the day of ISO 8601 values, each distinct value parsed once."""
-    codes, distinct = pd.factorize(iso.astype(str))
-    if not len(distinct):
-        return np.full(len(codes), np.nan), np.full(len(codes), np.nan)
-    day, minute = dates.iso_day_and_minute(pd.Series(distinct, dtype=object))
-    return np.where(codes < 0, np.nan, day[codes]), np.where(codes < 0, np.nan, minute[codes])
+    return per_distinct_text(iso, dates.iso_day_and_minute)
 
 
 # --- the visit schedule -----------------------------------------------------------------------

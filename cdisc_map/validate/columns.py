@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_map.core.dates import IsoParts, iso_datetime_parts, iso_day_span, iso_to_date, parse_iso
+from cdisc_map.core.distinct import per_distinct_text
 from cdisc_map.core.problems import DateError
 from cdisc_map.core.text import numbers_as_text
 
@@ -181,12 +182,12 @@ def day_bounds(prefixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the first and last day a --DTC value can mean (a partial date spans its month
     or year), as days since 1970-01-01, from the known prefixes `dtc_parts` gives; NaN where
     there is no known year. Each distinct prefix is read once, by `core.dates.iso_day_span`."""
-    codes, uniques = factorize(pd.Series(prefixes, dtype=object))
-    if not len(uniques):
-        return np.full(len(codes), np.nan), np.full(len(codes), np.nan)
-    first, last = iso_day_span(pd.Series(_as_list(uniques), dtype=object).astype(str).str.slice(0, 10))
-    first, last = first - _SAS_TO_UNIX_DAYS, last - _SAS_TO_UNIX_DAYS
-    return np.where(codes < 0, np.nan, first[codes]), np.where(codes < 0, np.nan, last[codes])
+    first, last = per_distinct_text(pd.Series(prefixes, dtype=object), _prefix_span)
+    return first - _SAS_TO_UNIX_DAYS, last - _SAS_TO_UNIX_DAYS
+
+
+def _prefix_span(prefixes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    return iso_day_span(prefixes.str.slice(0, 10))
 
 
 def compare_at_common_precision(left: np.ndarray, right: np.ndarray) -> np.ndarray:
