@@ -21,7 +21,7 @@ wheel: $(VENV)/.installed
 	$(BIN)/python -m build --outdir dist
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto  # one worker per core (pytest-xdist)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check cdisc_map define_xml tests fixtures
