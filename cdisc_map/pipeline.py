@@ -259,10 +259,10 @@ def _convert(study, study_dir: Path, raw_dir: Path, out_dir: Path, summary: RunS
                 dataset.methods.update({f"AVAL.{spec['paramcd']}": tte_method(spec) for spec in adam_specs.tte})
 
     packages = [(sdtm_folder(out_dir, study.study_id), sdtm,
-                 PackageInfo("Tabulation", "SDTMIG", study.sdtmig_version, "SDTM"), sdtmig)]
+                 PackageInfo("Tabulation", "SDTMIG", study.sdtmig_version), sdtmig)]
     if adam:
         packages.append((adam_folder(out_dir, study.study_id), adam,
-                         PackageInfo("Analysis", "ADaMIG", study.adamig_version, "ADaM"),
+                         PackageInfo("Analysis", "ADaMIG", study.adamig_version),
                          standards.adamig(study.adamig_version)))
     suffix = DATASET_FORMATS[primary_format(formats)]
     for target, datasets, info, ig in packages:

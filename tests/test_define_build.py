@@ -19,8 +19,8 @@ from cdisc_map.spec.study import StudySpec
 from cdisc_map.standards.terminology import load_ct
 from define_xml import to_bytes, validate
 
-SDTM = PackageInfo("Tabulation", "SDTMIG", "3.4", "SDTM")
-ADAM = PackageInfo("Analysis", "ADaMIG", "1.3", "ADaM")
+SDTM = PackageInfo("Tabulation", "SDTMIG", "3.4")
+ADAM = PackageInfo("Analysis", "ADaMIG", "1.3")
 CREATED = pd.Timestamp("2026-01-01T00:00:00Z").to_pydatetime()
 
 

@@ -390,3 +390,15 @@ def codelist_terms(define: etree._ElementTree, oid: str) -> dict[str, bool]:
 def test_our_define_reads_back_to_the_same_bytes(folder):
     """The reader knows everything the writer wrote, Analysis Results Metadata included."""
     assert to_bytes(load(folder / "define.xml")) == (folder / "define.xml").read_bytes()
+
+
+def test_every_codelist_points_at_the_ct_package_its_terms_come_from(define):
+    """SEX, RACE and NY are SDTM CT codelists in the ADaM define too: the CT standard they point
+    at is SDTM's (PublishingSet SDTM), beside the IG the package follows."""
+    standards = {s.get("OID"): s for s in define.findall(".//def:Standard", NS)}
+    assert sorted(s.get("Type") for s in standards.values()) == ["CT", "IG"]
+    for codelist in define.findall(".//odm:CodeList", NS):
+        if codelist.find("odm:ExternalCodeList", NS) is not None:
+            continue  # a dictionary (MedDRA): no CDISC standard
+        standard = standards[codelist.get(f"{{{NS['def']}}}StandardOID")]
+        assert (standard.get("Type"), standard.get("PublishingSet")) == ("CT", "SDTM"), codelist.get("OID")

@@ -46,7 +46,6 @@ class PackageInfo:
     purpose: str  # "Tabulation" or "Analysis"
     standard_name: str  # "SDTMIG" or "ADaMIG"
     standard_version: str
-    ct_publishing_set: str  # "SDTM" or "ADaM"
 
     @property
     def package(self) -> str:
@@ -62,11 +61,14 @@ def build_define(study, datasets: list[Dataset], terminology, info: PackageInfo,
     analysis results name what the package does not hold.
     """
     ig_oid = f"STD.{info.standard_name}.{info.standard_version}"
-    ct_oid = f"STD.CT.{info.ct_publishing_set}.{study.ct_version}"
+    # The CT standard is the package the codelists come from: ADSL's SEX, RACE, NY are SDTM CT
+    # terms, so an ADaM define names SDTM CT for them (PublishingSet SDTM), not ADaM CT.
+    ct_package = terminology.package
+    ct_version = terminology.version or study.ct_version
+    ct_oid = f"STD.CT.{ct_package}.{ct_version}"
     standards = [
         model.Standard(oid=ig_oid, name=info.standard_name, type="IG", version=info.standard_version),
-        model.Standard(oid=ct_oid, name="CDISC/NCI", type="CT", version=study.ct_version,
-                       publishing_set=info.ct_publishing_set),
+        model.Standard(oid=ct_oid, name="CDISC/NCI", type="CT", version=ct_version, publishing_set=ct_package),
     ]
     declared = documents(study, info.package)
     leaves = [model.Document(leaf_id=f"LF.{d['id']}", href=d["href"], title=d["title"]) for d in declared]
