@@ -183,8 +183,11 @@ def test_ctrl_c_and_sigterm_leave_out_as_it_was_and_nothing_beside_it(trees):
     before = whole(out)
     point = full_name("wrote sdtm/dm.xpt", trees["names"])
     for sent, status in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        # Ctrl-C reaches a run as a terminal sends it: with SIGINT's default action. A test worker
+        # (pytest-xdist) may ignore SIGINT, and an ignored signal stays ignored across exec.
         run = subprocess.Popen(command(out), env=environment(EPOCH, **{PAUSE_VARIABLE: point}),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_default_sigint)
         _, stopped = os.waitpid(run.pid, os.WUNTRACED)
         assert os.WIFSTOPPED(stopped)
         run.send_signal(sent)
@@ -194,3 +197,7 @@ def test_ctrl_c_and_sigterm_leave_out_as_it_was_and_nothing_beside_it(trees):
         assert "Traceback" not in stdout + stderr
         assert "nothing was written" in stderr and str(out.name) in stderr.splitlines()[-1]
         assert whole(out) == before and leftovers(out) == []
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
