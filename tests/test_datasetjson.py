@@ -198,7 +198,34 @@ def _xpt_facts(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, d
     return frame, facts
 
 
+@pytest.fixture(scope="module")
+def second_out(tmp_path_factory) -> Path:
+    """The second bundled study (NCT03036124) written as XPT and Dataset-JSON."""
+    root = tmp_path_factory.mktemp("second")
+    study = ROOT / "cdisc_map" / "studies" / "nct03036124"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        result = CliRunner().invoke(main, ["run", str(study), "--out", str(root), "--formats", "xpt,json", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_the_second_study_s_json_is_valid_and_every_dataset_round_trips(second_out: Path, schemas, tmp_path: Path):
+    document_schema, _ = schemas
+    files = [p for p in dataset_files(second_out, ".json") if p.parent.name != "validation"]
+    assert len(files) == 15
+    for path in files:
+        assert errors(document_schema, json.loads(path.read_text(encoding="utf-8"))) == [], path.name
+    assert_round_trips(second_out, tmp_path)
+
+
 def test_round_trip_of_every_bundled_dataset_is_lossless(out: Path, tmp_path: Path):
+    assert_round_trips(out, tmp_path)
+
+
+def assert_round_trips(out: Path, tmp_path: Path) -> None:
+    """XPT -> Dataset-JSON -> XPT and XPT -> NDJSON -> XPT of every dataset: values and metadata kept."""
+    assert dataset_files(out, ".xpt")
     for xpt in dataset_files(out, ".xpt"):
         for suffix in (".json", ".ndjson"):
             middle = tmp_path / f"{xpt.stem}{suffix}"
