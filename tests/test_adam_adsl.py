@@ -184,7 +184,7 @@ def test_written_xpt_carries_sas_dates_with_date9(built, tmp_path):
     write_package([dataset], tmp_path / "adam")
     frame, meta = pyreadstat.read_xport(str(tmp_path / "adam" / "adsl.xpt"))
     assert meta.original_variable_types["HSCTDT"].rstrip(".") == "DATE9"  # "DATE9." from pyreadstat 1.3.8
-    assert meta.original_variable_types["TRTSDTM"] == "DATETIME20"
+    assert meta.original_variable_types["TRTSDTM"].rstrip(".") == "DATETIME20"
     assert frame.loc[0, "HSCTDT"] == dt.date(2024, 2, 1)
     assert meta.column_names_to_labels["LSTALVDT"] == "Date Last Known Alive"
 
