@@ -17,6 +17,8 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -90,6 +92,21 @@ class Progress:
     def done(self) -> None:
         if self.live:
             click.echo("\r\033[K", err=True, nl=False)
+
+
+@contextmanager
+def _failing(what: str) -> Iterator[None]:
+    """Problems of the specs or files: listed, then "Failed: <what>", exit 1; an option or
+    input that cannot be used (`CdiscMapError`): one line, exit 2."""
+    try:
+        yield
+    except ProblemsError as exc:
+        _print_problems(exc.problems)
+        click.echo(f"\nFailed: {what}", err=True)
+        sys.exit(1)
+    except CdiscMapError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -691,17 +708,10 @@ def export_spec(study_dir: Path, workbook: Path, package: str, ct_file: Path | N
     Exit status: 0 when written; 1 when a spec cannot be read or the file cannot be written;
     2 when --standards or --ct cannot be used.
     """
-    try:
+    with _failing(f"{workbook} was not written."):
         standards = Standards.from_options(standards_dir, ct_file)
         exported = export_study(study_dir, standards, SPEC_PACKAGES if package == "all" else (package,))
         write_book(exported.book, workbook, build_timestamp())
-    except ProblemsError as exc:
-        _print_problems(exc.problems)
-        click.echo(f"\nFailed: {workbook} was not written.", err=True)
-        sys.exit(1)
-    except CdiscMapError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
     _print_problems(exported.problems)
     datasets = exported.book.rows("Datasets")
     adam = sum(row["Standard"].startswith("ADaM") for row in datasets)
@@ -732,16 +742,9 @@ def import_spec(workbook: Path, target_dir: Path, ct_file: Path | None, standard
     Exit status: 0 when written; 1 when the workbook cannot be read or TARGET_DIR is not empty;
     2 when --standards or --ct cannot be used.
     """
-    try:
+    with _failing(f"nothing was written to {target_dir}."):
         standards = Standards.from_options(standards_dir, ct_file)
         starter, files = import_workbook(workbook, target_dir, standards)
-    except ProblemsError as exc:
-        _print_problems(exc.problems)
-        click.echo(f"\nFailed: nothing was written to {target_dir}.", err=True)
-        sys.exit(1)
-    except CdiscMapError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
     _print_problems(starter.notes)
     sdtm = sum(name.startswith("sdtm/") for name in starter.files)
     tte = sum(name.startswith("adam/adtte/") for name in starter.files)
