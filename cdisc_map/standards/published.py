@@ -215,14 +215,22 @@ def _ct_release(table: SourceText, version: str | None, problems: list[Problem])
 # --- SDTMIG ---------------------------------------------------------------------------
 
 
+def _lacks_a_table(standard: str, tables: dict[str, tuple[SourceText, list[dict[str, str]]]],
+                   wanted: dict[str, str], files: str, problems: list[Problem]) -> bool:
+    """An IG comes as two CDISC Library tables (`wanted`: kind -> what it holds): one alone is a problem."""
+    if set(tables) == set(wanted):
+        return False
+    lacking = next((what for kind, what in wanted.items() if kind not in tables), "other")
+    given = next(iter(tables.values()))[0]
+    problems.append(Problem(f"{standard}: the {lacking} table is missing", file=given.label,
+                            hint=f"import both CDISC Library exports together: {files}"))
+    return True
+
+
 def _sdtmig_release(version: str, tables: dict[str, tuple[SourceText, list[dict[str, str]]]],
                     problems: list[Problem]) -> Release | None:
-    if set(tables) != {"sdtmig-datasets", "sdtmig-variables"}:
-        lacking = "variables" if "sdtmig-variables" not in tables else "datasets"
-        given = next(iter(tables.values()))[0]
-        problems.append(Problem(f"SDTMIG {version}: the {lacking} table is missing", file=given.label,
-                                hint=f"import both CDISC Library exports together: sdtmig-{version}-datasets.csv "
-                                     f"and sdtmig-{version}-variables.csv"))
+    if _lacks_a_table(f"SDTMIG {version}", tables, {"sdtmig-datasets": "datasets", "sdtmig-variables": "variables"},
+                      f"sdtmig-{version}-datasets.csv and sdtmig-{version}-variables.csv", problems):
         return None
     datasets_source, dataset_rows = tables["sdtmig-datasets"]
     variables_source, variable_rows = tables["sdtmig-variables"]
@@ -311,12 +319,9 @@ def split_codes(cell: str) -> list[str]:
 
 def _adamig_release(version: str, tables: dict[str, tuple[SourceText, list[dict[str, str]]]],
                     problems: list[Problem]) -> Release | None:
-    if set(tables) != {"adamig-structures", "adamig-variables"}:
-        lacking = "variables" if "adamig-variables" not in tables else "data structures"
-        given = next(iter(tables.values()))[0]
-        problems.append(Problem(f"ADaMIG {version}: the {lacking} table is missing", file=given.label,
-                                hint=f"import both CDISC Library exports together: adamig-{version}-datastructures"
-                                     f".csv and adamig-{version}-variables.csv"))
+    if _lacks_a_table(f"ADaMIG {version}", tables, {"adamig-structures": "data structures",
+                                                    "adamig-variables": "variables"},
+                      f"adamig-{version}-datastructures.csv and adamig-{version}-variables.csv", problems):
         return None
     structures_source, structure_rows = tables["adamig-structures"]
     variables_source, variable_rows = tables["adamig-variables"]
